@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make            the module (epollmod.ko), the library and the selftests
+# make run        boot a VM, load the module, run the demo
+# make test       host tests, then every selftest in a VM; N passed, N failed
+# make shell      an interactive VM with the module loaded
+# make style      checkpatch --strict on module/ and uapi/, clang-format on lib/
+# make install    the library, its headers, pkg-config and CMake files
+#
+# The module builds against the headers of Debian's distro kernel, which is
+# the kernel the VM boots (this host runs another). Override like any
+# out-of-tree module:  make KDIR=/path/to/kernel/build
+# Whatever is missing is installed first (scripts/deps.sh, as root).
+
+KVER ?= $(shell scripts/kver.sh)
+KDIR ?= /lib/modules/$(KVER)/build
+BUILD ?= $(CURDIR)/build
+PREFIX ?= /usr/local
+
+KSRC_TAR := /usr/src/linux-source-6.1.tar.xz
+KSRC := $(BUILD)/ksrc
+KSRC_FILES := tools/testing/selftests/kselftest_harness.h \
+	tools/testing/selftests/kselftest.h \
+	scripts/checkpatch.pl scripts/spelling.txt \
+	scripts/const_structs.checkpatch
+
+SELFTESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,\
+	$(wildcard selftests/*_test.c))
+SELFTEST_LIB := selftests/lib/backend.c
+SELFTEST_HDRS := $(wildcard selftests/lib/*.h) \
+	$(BUILD)/selftests/splat_patterns.h
+SELFTEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-sign-compare -Wno-unused-parameter \
+	-Wno-missing-field-initializers -pthread \
+	-I$(KSRC)/tools/testing/selftests -Ilib/include -Iuapi \
+	-I$(BUILD)/selftests
+LIBEPOLLMOD := $(BUILD)/lib/libepollmod.a
+
+MODULE_SRCS := Kbuild $(wildcard module/*.[ch]) uapi/linux/epollmod.h
+
+.PHONY: all deps module lib selftests test run shell style install clean
+
+all: module lib selftests
+
+deps:
+	@scripts/deps.sh
+
+module: epollmod.ko
+epollmod.ko: $(MODULE_SRCS) | deps
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+lib: $(LIBEPOLLMOD)
+$(LIBEPOLLMOD): $(shell find lib uapi -type f) | deps
+	@cmake -S lib -B $(BUILD)/lib -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build $(BUILD)/lib -j$$(nproc)
+
+# Headers and scripts that live in the kernel tree, never in this one.
+$(KSRC)/.stamp: | deps
+	@mkdir -p $(KSRC)
+	tar -xJf $(KSRC_TAR) -C $(KSRC) --strip-components=1 \
+		$(addprefix linux-source-6.1/,$(KSRC_FILES))
+	@touch $@
+
+$(BUILD)/selftests/splat_patterns.h: scripts/splat-patterns.txt
+	@mkdir -p $(@D)
+	sed 's/.*/"&",/' $< >$@
+
+selftests: $(SELFTESTS)
+$(BUILD)/selftests/%: selftests/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS) \
+		$(LIBEPOLLMOD) $(KSRC)/.stamp
+	@mkdir -p $(@D)
+	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(SELFTEST_LIB) $(LIBEPOLLMOD)
+
+test: all
+	@scripts/test.sh
+
+run: all
+	@scripts/vm.sh --name demo -- scripts/guest/demo.sh
+
+shell: all
+	@scripts/vm.sh --name shell --interactive -- scripts/guest/shell.sh
+
+style: $(KSRC)/.stamp
+	$(KSRC)/scripts/checkpatch.pl --strict --no-tree --terse --show-types \
+		-f $(wildcard module/*.[ch]) uapi/linux/epollmod.h
+	clang-format --dry-run --Werror $(shell find lib -name '*.[ch]' -o \
+		-name '*.cc' -o -name '*.hpp')
+
+install: lib
+	cmake --install $(BUILD)/lib
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(BUILD)

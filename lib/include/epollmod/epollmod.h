@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * libepollmod: the <sys/epoll.h> calls, served by the epollmod kernel module.
+ *
+ * Each function takes the arguments of its glibc namesake and returns what
+ * it returns: -1 with errno set on failure, with the errno native epoll
+ * gives for the same input. An fd that is not an epollmod instance gets
+ * EINVAL, as native gives for an fd that is not an epoll instance.
+ *
+ * The one errno native epoll never gives: epollmod_create() and
+ * epollmod_create1() fail with ENODEV when the module is not loaded (or
+ * EPOLLMOD_DEVICE names something else), and with EPROTO when the loaded
+ * module speaks another ABI version.
+ *
+ * Instances are ordinary file descriptors: close(2) them; dup, fork and
+ * SCM_RIGHTS share them, as they share a native epoll fd.
+ */
+#ifndef EPOLLMOD_EPOLLMOD_H
+#define EPOLLMOD_EPOLLMOD_H
+
+#include <signal.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+int epollmod_create(int size);
+int epollmod_create1(int flags);
+int epollmod_ctl(int epfd, int op, int fd, struct epoll_event *event);
+int epollmod_wait(int epfd, struct epoll_event *events, int maxevents,
+		  int timeout);
+int epollmod_pwait(int epfd, struct epoll_event *events, int maxevents,
+		   int timeout, const sigset_t *sigmask);
+int epollmod_pwait2(int epfd, struct epoll_event *events, int maxevents,
+		    const struct timespec *timeout, const sigset_t *sigmask);
+
+/*
+ * Not in <sys/epoll.h>: 1 if fd is an epollmod instance, 0 if it is not
+ * (or is not open).
+ */
+int epollmod_is_instance(int fd);
+
+/*
+ * The device the library opens: $EPOLLMOD_DEVICE if set, else
+ * /dev/epollmod.
+ */
+const char *epollmod_device_path(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EPOLLMOD_EPOLLMOD_H */

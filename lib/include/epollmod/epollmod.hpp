@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+//
+// epollmod for C++20: a move-only instance, typed event flags, and
+// std::error_code errors. Every call is one C ABI call; nothing allocates
+// and nothing throws.
+#ifndef EPOLLMOD_EPOLLMOD_HPP
+#define EPOLLMOD_EPOLLMOD_HPP
+
+#include <epollmod/epollmod.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include <unistd.h>
+
+namespace epollmod
+{
+
+// errno values, with the fix named where epollmod has one to name.
+class error_category final : public std::error_category
+{
+public:
+	const char *name() const noexcept override { return "epollmod"; }
+
+	std::string message(int ev) const override
+	{
+		switch (ev) {
+		case ENODEV:
+			return std::string(
+				       "epollmod kernel module not loaded (") +
+			       epollmod_device_path() +
+			       " missing): run `insmod epollmod.ko` or "
+			       "`modprobe epollmod`";
+		case EPROTO:
+			return "the loaded epollmod module speaks another ABI "
+			       "version than this library: rebuild one of them";
+		default:
+			return std::strerror(ev);
+		}
+	}
+
+	std::error_condition
+	default_error_condition(int ev) const noexcept override
+	{
+		return std::generic_category().default_error_condition(ev);
+	}
+};
+
+inline const std::error_category &category() noexcept
+{
+	static const error_category instance;
+	return instance;
+}
+
+inline std::error_code last_error() noexcept
+{
+	return {errno, category()};
+}
+
+// EPOLL* bits as a type, so that a flag cannot be mistaken for a count.
+class events
+{
+public:
+	constexpr events() noexcept = default;
+	constexpr explicit events(std::uint32_t bits) noexcept : bits_(bits) {}
+
+	constexpr std::uint32_t bits() const noexcept { return bits_; }
+	constexpr bool any(events e) const noexcept { return bits_ & e.bits_; }
+
+	friend constexpr events operator|(events a, events b) noexcept
+	{
+		return events(a.bits_ | b.bits_);
+	}
+	friend constexpr events operator&(events a, events b) noexcept
+	{
+		return events(a.bits_ & b.bits_);
+	}
+	constexpr events &operator|=(events e) noexcept
+	{
+		bits_ |= e.bits_;
+		return *this;
+	}
+	friend constexpr bool operator==(events, events) noexcept = default;
+
+private:
+	std::uint32_t bits_ = 0;
+};
+
+inline constexpr events in{EPOLLIN};
+inline constexpr events out{EPOLLOUT};
+inline constexpr events pri{EPOLLPRI};
+inline constexpr events err{EPOLLERR};
+inline constexpr events hup{EPOLLHUP};
+inline constexpr events rdhup{EPOLLRDHUP};
+inline constexpr events rdnorm{EPOLLRDNORM};
+inline constexpr events rdband{EPOLLRDBAND};
+inline constexpr events wrnorm{EPOLLWRNORM};
+inline constexpr events wrband{EPOLLWRBAND};
+inline constexpr events msg{EPOLLMSG};
+inline constexpr events edge_triggered{EPOLLET};
+inline constexpr events oneshot{EPOLLONESHOT};
+inline constexpr events exclusive{EPOLLEXCLUSIVE};
+inline constexpr events wakeup{EPOLLWAKEUP};
+
+// An owned file descriptor: closed when it goes out of scope.
+class unique_fd
+{
+public:
+	constexpr unique_fd() noexcept = default;
+	constexpr explicit unique_fd(int fd) noexcept : fd_(fd) {}
+	unique_fd(unique_fd &&o) noexcept : fd_(o.release()) {}
+	unique_fd &operator=(unique_fd &&o) noexcept
+	{
+		reset(o.release());
+		return *this;
+	}
+	unique_fd(const unique_fd &) = delete;
+	unique_fd &operator=(const unique_fd &) = delete;
+	~unique_fd() { reset(); }
+
+	constexpr int get() const noexcept { return fd_; }
+	constexpr explicit operator bool() const noexcept { return fd_ >= 0; }
+	int release() noexcept { return std::exchange(fd_, -1); }
+	void reset(int fd = -1) noexcept
+	{
+		if (fd_ >= 0)
+			::close(fd_);
+		fd_ = fd;
+	}
+
+private:
+	int fd_ = -1;
+};
+
+// One result of wait(): what happened, and the data given at add().
+struct event {
+	epoll_event raw;
+
+	events what() const noexcept { return events(raw.events); }
+	std::uint64_t data() const noexcept { return raw.data.u64; }
+};
+static_assert(sizeof(event) == sizeof(epoll_event),
+	      "wait() hands the kernel's array back unchanged");
+
+// An epollmod instance. Move-only; the fd is closed by the destructor.
+class instance
+{
+public:
+	instance() noexcept = default;
+	explicit instance(unique_fd fd) noexcept : fd_(std::move(fd)) {}
+
+	// O_CLOEXEC unless told otherwise, as every library fd should be.
+	static instance create(std::error_code &ec,
+			       bool cloexec = true) noexcept
+	{
+		int fd = epollmod_create1(cloexec ? EPOLL_CLOEXEC : 0);
+
+		ec = fd < 0 ? last_error() : std::error_code();
+		return instance(unique_fd(fd));
+	}
+
+	int fd() const noexcept { return fd_.get(); }
+	explicit operator bool() const noexcept { return bool(fd_); }
+	unique_fd release() noexcept { return std::move(fd_); }
+
+	std::error_code add(int fd, events ev,
+			    std::uint64_t data) const noexcept
+	{
+		return ctl(EPOLL_CTL_ADD, fd, ev, data);
+	}
+	std::error_code modify(int fd, events ev,
+			       std::uint64_t data) const noexcept
+	{
+		return ctl(EPOLL_CTL_MOD, fd, ev, data);
+	}
+	std::error_code remove(int fd) const noexcept
+	{
+		if (epollmod_ctl(fd_.get(), EPOLL_CTL_DEL, fd, nullptr))
+			return last_error();
+		return {};
+	}
+
+	// Fills the front of out; returns how many. A negative timeout
+	// blocks. EINTR is returned, not retried: the caller owns signals.
+	std::size_t wait(std::span<event> out,
+			 std::chrono::milliseconds timeout,
+			 std::error_code &ec) const noexcept
+	{
+		return finish(epollmod_wait(fd_.get(), raw(out),
+					    clamp(out.size()),
+					    clamp_ms(timeout)),
+			      ec);
+	}
+
+	// Nanosecond timeouts (epoll_pwait2); nullptr blocks.
+	std::size_t wait(std::span<event> out, const timespec *timeout,
+			 const sigset_t *sigmask,
+			 std::error_code &ec) const noexcept
+	{
+		return finish(epollmod_pwait2(fd_.get(), raw(out),
+					      clamp(out.size()), timeout,
+					      sigmask),
+			      ec);
+	}
+
+private:
+	std::error_code ctl(int op, int fd, events ev,
+			    std::uint64_t data) const noexcept
+	{
+		epoll_event e{};
+
+		e.events = ev.bits();
+		e.data.u64 = data;
+		if (epollmod_ctl(fd_.get(), op, fd, &e))
+			return last_error();
+		return {};
+	}
+
+	static epoll_event *raw(std::span<event> out) noexcept
+	{
+		return out.empty() ? nullptr : &out.front().raw;
+	}
+
+	// An empty span reaches the kernel as maxevents 0: EINVAL, as native.
+	static int clamp(std::size_t n) noexcept
+	{
+		constexpr std::size_t max = INT32_MAX / sizeof(epoll_event);
+
+		return int(n < max ? n : max);
+	}
+
+	static int clamp_ms(std::chrono::milliseconds t) noexcept
+	{
+		if (t.count() < 0)
+			return -1;
+		return int(t.count() < INT32_MAX ? t.count() : INT32_MAX);
+	}
+
+	static std::size_t finish(int n, std::error_code &ec) noexcept
+	{
+		if (n < 0) {
+			ec = last_error();
+			return 0;
+		}
+		ec.clear();
+		return std::size_t(n);
+	}
+
+	unique_fd fd_;
+};
+
+} // namespace epollmod
+
+#endif // EPOLLMOD_EPOLLMOD_HPP
