@@ -26,7 +26,7 @@ KSRC_FILES := tools/testing/selftests/kselftest_harness.h \
 
 SELFTESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,\
 	$(wildcard selftests/*_test.c))
-SELFTEST_LIB := selftests/lib/backend.c
+SELFTEST_LIB := selftests/lib/backend.c selftests/lib/util.c
 SELFTEST_HDRS := $(wildcard selftests/lib/*.h) \
 	$(BUILD)/selftests/splat_patterns.h
 SELFTEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-sign-compare -Wno-unused-parameter \

@@ -1,30 +1,1044 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * epollmod core: instances.
+ * epollmod core: instances, items, poll callbacks, the ready list, waits.
+ *
+ * OBJECTS
+ *
+ * An instance (struct epm_instance) is the private_data of one open file of
+ * /dev/epollmod. Its interest set is an rb-tree of items keyed by
+ * (struct file *, fd), as in Linux: a file may be watched under several fds
+ * and by many instances. Each item hooks wait entries (struct epm_hook) on
+ * every wait queue the watched file registers from its ->poll().
+ *
+ * Every watched file has one struct epm_file (files.c) shared by all the
+ * items that watch it; it holds our only reference on the file. A file whose
+ * count is down to that reference is dead to its users: its items are never
+ * reported again and are released (at the next call on an instance that
+ * holds one, and by a periodic sweep).
+ *
+ * THE READY LIST
+ *
+ * The poll callback, in any context, puts an idle item at the tail of
+ * ep->ready and wakes one waiter. A scan (a harvest for a wait, or a
+ * readiness check for ->poll) takes items off the head in batches, marking
+ * them EPM_TAKEN, and looks at them without ep->lock held: it may sleep in
+ * ->poll() and in copy_to_user(). A callback that finds its item taken only
+ * sets item->rearm. When the scan settles the batch, under ep->lock again,
+ * each item goes back to the head (not delivered), to the tail
+ * (level-triggered, or rearmed), or becomes idle. So no event that arrives
+ * during a scan is lost, and the callback never touches a scan's batch.
+ * Items requeued by a scan carry its id, and the scan stops when it meets
+ * one: an event is delivered at most once per wait.
+ *
+ * LOCK ORDER (outer first)
+ *
+ *  1. epm_nest_mutex	global; ADDs that can change nesting (nest.c)
+ *  2. ep->mtx		per instance; interest set, scans. Instances nested
+ *			in instances are locked outer first, the lockdep
+ *			subclass being the depth. From ->poll, which native
+ *			epoll calls holding its own mutex, an instance mutex
+ *			is only ever tried: see epm_instance_poll().
+ *  3. ef->lock		per watched file; its list of items
+ *  4. whead->lock	a watched file's wait queue; held around callbacks
+ *  5. ep->lock		per instance, irq-safe; ready list, item->rstate,
+ *			item->events, and the list of ep->wq: waiters are
+ *			added and removed only under it
+ *  6. ep->wq.lock	taken by wake_up(&ep->wq) under ep->lock
+ *
+ * ep->poll_wait.lock is taken with nothing of ours held but, through a
+ * nested instance's callback, other instances' ep->lock (nest.c).
+ *
+ * LIFETIMES
+ *
+ * An instance is referenced by its file and by each of its items; the last
+ * put frees it after an RCU grace period. An item is freed after an RCU
+ * grace period too, as the path checks walk ef->items under RCU. A hook is
+ * freed once it is off its queue: remove_wait_queue() under the queue's lock
+ * orders that after any running callback.
  */
 
+#include <linux/hrtimer.h>
 #include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/device.h>
+#include <linux/rculist.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "epm.h"
 
 unsigned long epm_max_user_watches;
 
-static struct kmem_cache *epm_instance_cache;
+static struct kmem_cache *epm_instance_cache __read_mostly;
+static struct kmem_cache *epm_item_cache __read_mostly;
+static struct kmem_cache *epm_hook_cache __read_mostly;
 
-struct epm_instance *epm_instance_alloc(struct file *file)
+/* Items the per-call liveness check looks at: cheap, and about to sleep. */
+#define EPM_LIVENESS_BUDGET	64
+
+static DEFINE_PER_CPU(long [EPM_NR_STATS], epm_stats);
+
+void epm_stat_add(enum epm_stat stat, long n)
+{
+	this_cpu_add(epm_stats[stat], n);
+}
+
+long epm_stat_read(enum epm_stat stat)
+{
+	long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(epm_stats, cpu)[stat];
+	return sum;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Instances                                                               */
+
+struct epm_instance *epm_instance_create(struct file *file)
 {
 	struct epm_instance *ep;
 
-	ep = kmem_cache_zalloc(epm_instance_cache, GFP_KERNEL_ACCOUNT);
-	if (ep)
-		ep->file = file;
+	ep = kmem_cache_zalloc(epm_instance_cache, GFP_KERNEL);
+	if (!ep)
+		return NULL;
+	ep->user = epm_user_get();
+	if (!ep->user) {
+		kmem_cache_free(epm_instance_cache, ep);
+		return NULL;
+	}
+	mutex_init(&ep->mtx);
+	spin_lock_init(&ep->lock);
+	init_waitqueue_head(&ep->wq);
+	init_waitqueue_head(&ep->poll_wait);
+	INIT_LIST_HEAD(&ep->ready);
+	ep->items = RB_ROOT_CACHED;
+	ep->file = file;
+	refcount_set(&ep->ref, 1);
+	epm_forward_init(ep);
+	epm_stat_inc(EPM_STAT_INSTANCES);
 	return ep;
 }
 
-void epm_instance_free(struct epm_instance *ep)
+void epm_instance_get(struct epm_instance *ep)
 {
-	kmem_cache_free(epm_instance_cache, ep);
+	refcount_inc(&ep->ref);
+}
+
+static void epm_instance_free_rcu(struct rcu_head *rcu)
+{
+	kmem_cache_free(epm_instance_cache,
+			container_of(rcu, struct epm_instance, rcu));
+}
+
+void epm_instance_put(struct epm_instance *ep)
+{
+	if (!refcount_dec_and_test(&ep->ref))
+		return;
+	WARN_ON_ONCE(!RB_EMPTY_ROOT(&ep->items.rb_root));
+	/* No hook is left to queue a forwarded wake; let a queued one end. */
+	epm_forward_sync(ep);
+	/* Nothing should still wait on us; if it does, tell it we are gone. */
+	if (waitqueue_active(&ep->poll_wait))
+		wake_up_pollfree(&ep->poll_wait);
+	wakeup_source_unregister(ep->ws);
+	epm_user_put(ep->user);
+	mutex_destroy(&ep->mtx);
+	epm_stat_add(EPM_STAT_INSTANCES, -1);
+	call_rcu(&ep->rcu, epm_instance_free_rcu);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The interest set                                                        */
+
+static int epm_key_cmp(const struct file *file, int fd,
+		       const struct epm_item *item)
+{
+	if (file != item->file)
+		return file > item->file ? 1 : -1;
+	return fd - item->fd;
+}
+
+struct epm_item *epm_find(struct epm_instance *ep, struct file *file, int fd)
+{
+	struct rb_node *rbp = ep->items.rb_root.rb_node;
+
+	lockdep_assert_held(&ep->mtx);
+	while (rbp) {
+		struct epm_item *item = rb_entry(rbp, struct epm_item, node);
+		int cmp = epm_key_cmp(file, fd, item);
+
+		if (!cmp)
+			return item;
+		rbp = cmp > 0 ? rbp->rb_right : rbp->rb_left;
+	}
+	return NULL;
+}
+
+/* The first item whose key is greater than (file, fd), or NULL. */
+static struct rb_node *epm_find_after(struct epm_instance *ep,
+				      struct file *file, int fd)
+{
+	struct rb_node *rbp = ep->items.rb_root.rb_node, *after = NULL;
+
+	while (rbp) {
+		struct epm_item *item = rb_entry(rbp, struct epm_item, node);
+
+		if (epm_key_cmp(file, fd, item) < 0) {
+			after = rbp;
+			rbp = rbp->rb_left;
+		} else {
+			rbp = rbp->rb_right;
+		}
+	}
+	return after;
+}
+
+static void epm_rb_insert(struct epm_instance *ep, struct epm_item *item)
+{
+	struct rb_node **p = &ep->items.rb_root.rb_node, *parent = NULL;
+	bool leftmost = true;
+
+	while (*p) {
+		parent = *p;
+		if (epm_key_cmp(item->file, item->fd,
+				rb_entry(parent, struct epm_item, node)) > 0) {
+			p = &parent->rb_right;
+			leftmost = false;
+		} else {
+			p = &parent->rb_left;
+		}
+	}
+	rb_link_node(&item->node, parent, p);
+	rb_insert_color_cached(&item->node, &ep->items, leftmost);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Wakeup sources (EPOLLWAKEUP)                                            */
+
+static struct wakeup_source *epm_item_ws(struct epm_item *item)
+{
+	return rcu_dereference_check(item->ws,
+				     lockdep_is_held(&item->ep->mtx));
+}
+
+/* Callers hold ep->lock, or ep->mtx: either keeps item->ws in place. */
+static void epm_item_stay_awake(struct epm_item *item)
+{
+	struct wakeup_source *ws;
+
+	rcu_read_lock();
+	ws = rcu_dereference(item->ws);
+	if (ws)
+		__pm_stay_awake(ws);
+	rcu_read_unlock();
+}
+
+static int epm_item_ws_create(struct epm_item *item)
+{
+	struct epm_instance *ep = item->ep;
+	struct name_snapshot name;
+	struct wakeup_source *ws;
+
+	if (!ep->ws) {
+		ep->ws = wakeup_source_register(NULL, "epollmod");
+		if (!ep->ws)
+			return -ENOMEM;
+	}
+	take_dentry_name_snapshot(&name, item->file->f_path.dentry);
+	ws = wakeup_source_register(NULL, name.name.name);
+	release_dentry_name_snapshot(&name);
+	if (!ws)
+		return -ENOMEM;
+	rcu_assign_pointer(item->ws, ws);
+	return 0;
+}
+
+static void epm_item_ws_destroy(struct epm_item *item)
+{
+	struct wakeup_source *ws = epm_item_ws(item);
+
+	if (!ws)
+		return;
+	RCU_INIT_POINTER(item->ws, NULL);
+	/* The callback reads it under RCU. */
+	synchronize_rcu();
+	wakeup_source_unregister(ws);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Hooks on the watched files' wait queues                                 */
+
+/* Wake ep's pollers on behalf of @item, whose file just reported. */
+static void epm_item_wake_pollers(struct epm_instance *ep,
+				  struct epm_item *item)
+{
+	if (epm_is_native_epoll(item->file)) {
+		/* Never nested in native epoll's own wake: see nest.c. */
+		epm_forward_wake(ep);
+	} else if (epm_is_instance_file(item->file)) {
+		struct epm_instance *inner = item->file->private_data;
+
+		/* inner->poll_wait.lock is held up the stack: its nests is ours */
+		epm_wake_pollers(ep, inner->nests);
+	} else {
+		epm_wake_pollers(ep, 1);
+	}
+}
+
+/*
+ * The poll callback. Runs in any context, with the watched queue's lock
+ * held: it must not sleep. Puts the item on the ready list once and wakes
+ * one waiter. The return value tells an EPOLLEXCLUSIVE queue whether an
+ * exclusive waiter was woken.
+ */
+static int epm_hook_wake(wait_queue_entry_t *wait, unsigned int mode,
+			 int sync, void *key)
+{
+	struct epm_hook *hook = container_of(wait, struct epm_hook, wait);
+	struct epm_item *item = hook->item;
+	struct epm_instance *ep = item->ep;
+	__poll_t pollflags = key_to_poll(key);
+	bool wake_pollers = false;
+	int woke_exclusive = 0;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ep->lock, flags);
+
+	/* A one-shot item that fired is disabled until the next MOD. */
+	if (!(item->events & ~EPM_PRIVATE_BITS))
+		goto out;
+	/* Queues that say what happened let us ignore what nobody asked for. */
+	if (pollflags && !(pollflags & item->events))
+		goto out;
+
+	epm_stat_inc(EPM_STAT_WAKEUPS);
+	if (item->rstate == EPM_IDLE) {
+		list_add_tail(&item->ready, &ep->ready);
+		item->rstate = EPM_QUEUED;
+		epm_item_stay_awake(item);
+	} else if (item->rstate == EPM_TAKEN) {
+		item->rearm = true;
+	}
+
+	/* Waiters and pollers queue themselves under ep->lock: no barrier. */
+	if (waitqueue_active(&ep->wq)) {
+		if ((item->events & EPOLLEXCLUSIVE) && !(pollflags & POLLFREE)) {
+			__poll_t inout = pollflags & (EPOLLIN | EPOLLOUT);
+
+			switch (inout) {
+			case EPOLLIN:
+			case EPOLLOUT:
+				woke_exclusive = !!(item->events & inout);
+				break;
+			case 0:
+				woke_exclusive = 1;
+				break;
+			}
+		}
+		if (sync)
+			wake_up_sync(&ep->wq);
+		else
+			wake_up(&ep->wq);
+	}
+	/*
+	 * Pollers queue on ep->poll_wait first and then look at the ready
+	 * list under ep->lock (a scan, or epm_readiness_guess()): either they
+	 * find our item, or we find their entry.
+	 */
+	wake_pollers = waitqueue_active(&ep->poll_wait);
+out:
+	spin_unlock_irqrestore(&ep->lock, flags);
+
+	if (wake_pollers)
+		epm_item_wake_pollers(ep, item);
+	if (!(item->events & EPOLLEXCLUSIVE))
+		woke_exclusive = 1;
+
+	if (pollflags & POLLFREE) {
+		/*
+		 * The queue is going away; its owner frees it after an RCU
+		 * grace period. Leave it now: once whead is NULL nothing of
+		 * ours may touch it, and epm_unhook() reads whead under RCU.
+		 */
+		list_del_init(&wait->entry);
+		/* Pairs with smp_load_acquire() in epm_unhook(). */
+		smp_store_release(&hook->whead, NULL);
+	}
+	return woke_exclusive;
+}
+
+struct epm_pqueue {
+	poll_table pt;
+	struct epm_item *item;
+	bool failed;
+};
+
+/* ->poll() names a wait queue of the watched file: hook the item on it. */
+static void epm_queue_proc(struct file *file, wait_queue_head_t *whead,
+			   poll_table *pt)
+{
+	struct epm_pqueue *pq = container_of(pt, struct epm_pqueue, pt);
+	struct epm_item *item = pq->item;
+	struct epm_hook *hook;
+
+	if (pq->failed)
+		return;
+	hook = kmem_cache_alloc(epm_hook_cache, GFP_KERNEL);
+	if (unlikely(!hook)) {
+		pq->failed = true;
+		return;
+	}
+	init_waitqueue_func_entry(&hook->wait, epm_hook_wake);
+	hook->whead = whead;
+	hook->item = item;
+	hook->next = item->hooks;
+	item->hooks = hook;
+	if (item->events & EPOLLEXCLUSIVE)
+		add_wait_queue_exclusive(whead, &hook->wait);
+	else
+		add_wait_queue(whead, &hook->wait);
+}
+
+/* Take the item's hooks off their queues; no callback runs after this. */
+static void epm_unhook(struct epm_item *item)
+{
+	struct epm_hook *hook;
+
+	lockdep_assert_held(&item->ep->mtx);
+	while ((hook = item->hooks)) {
+		wait_queue_head_t *whead;
+
+		item->hooks = hook->next;
+		rcu_read_lock();
+		/* Pairs with the release in epm_hook_wake() on POLLFREE. */
+		whead = smp_load_acquire(&hook->whead);
+		if (whead)
+			remove_wait_queue(whead, &hook->wait);
+		rcu_read_unlock();
+		kmem_cache_free(epm_hook_cache, hook);
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* The ready list                                                          */
+
+/*
+ * Queue an item found ready by ADD or MOD and wake one waiter. Returns
+ * whether pollers wait on the instance, to be woken without ep->lock.
+ */
+static bool epm_queue_ready(struct epm_instance *ep, struct epm_item *item)
+{
+	bool wake_pollers = false;
+
+	spin_lock_irq(&ep->lock);
+	if (item->rstate == EPM_IDLE) {
+		list_add_tail(&item->ready, &ep->ready);
+		item->rstate = EPM_QUEUED;
+		epm_item_stay_awake(item);
+		/* Waiters queue under ep->lock, which we hold. */
+		if (waitqueue_active(&ep->wq))
+			wake_up(&ep->wq);
+		/* Pollers look under ep->lock after queueing: see epm_hook_wake(). */
+		wake_pollers = waitqueue_active(&ep->poll_wait);
+	}
+	spin_unlock_irq(&ep->lock);
+	return wake_pollers;
+}
+
+static bool epm_events_available(struct epm_instance *ep)
+{
+	/* A scan in progress may leave events behind: count it. */
+	return !list_empty_careful(&ep->ready) || READ_ONCE(ep->taken);
+}
+
+/*
+ * Take up to @max items from the head of the ready list into @batch,
+ * stopping at one that this scan already requeued.
+ */
+static int epm_take(struct epm_instance *ep, struct list_head *batch,
+		    int max, u32 scan_id)
+{
+	struct epm_item *item, *tmp;
+	int n = 0;
+
+	lockdep_assert_held(&ep->mtx);
+	spin_lock_irq(&ep->lock);
+	list_for_each_entry_safe(item, tmp, &ep->ready, ready) {
+		if (n == max || item->scan_id == scan_id)
+			break;
+		list_move_tail(&item->ready, batch);
+		item->rstate = EPM_TAKEN;
+		item->rearm = false;
+		n++;
+	}
+	ep->taken += n;
+	spin_unlock_irq(&ep->lock);
+	return n;
+}
+
+static void epm_requeue(struct epm_instance *ep, struct epm_item *item,
+			u32 scan_id)
+{
+	lockdep_assert_held(&ep->lock);
+	list_move_tail(&item->ready, &ep->ready);
+	item->rstate = EPM_QUEUED;
+	item->scan_id = scan_id;
+	epm_item_stay_awake(item);
+}
+
+/*
+ * Put a scan's batch back according to each item's outcome, and wake a
+ * waiter if events are left: another thread may be waiting for them.
+ */
+static void epm_settle(struct epm_instance *ep, struct list_head *batch,
+		       u32 scan_id)
+{
+	struct epm_item *item, *tmp;
+	LIST_HEAD(front);
+
+	spin_lock_irq(&ep->lock);
+	list_for_each_entry_safe(item, tmp, batch, ready) {
+		ep->taken--;
+		switch (item->outcome) {
+		case EPM_KEEP_AT_HEAD:
+			list_move_tail(&item->ready, &front);
+			item->rstate = EPM_QUEUED;
+			break;
+		case EPM_REQUEUE:
+			epm_requeue(ep, item, scan_id);
+			break;
+		case EPM_DISARM:
+			item->events &= EPM_PRIVATE_BITS;
+			list_del_init(&item->ready);
+			item->rstate = EPM_IDLE;
+			break;
+		case EPM_DROP:
+			if (item->rearm) {
+				epm_requeue(ep, item, scan_id);
+			} else {
+				list_del_init(&item->ready);
+				item->rstate = EPM_IDLE;
+			}
+			break;
+		}
+		item->rearm = false;
+	}
+	list_splice(&front, &ep->ready);
+	/* Waiters queue themselves under ep->lock, which we hold. */
+	if (!list_empty(&ep->ready) && waitqueue_active(&ep->wq))
+		wake_up(&ep->wq);
+	spin_unlock_irq(&ep->lock);
+}
+
+/* What a watched file reports now, among the events the item asks for. */
+static __poll_t epm_item_poll(struct epm_item *item, poll_table *pt,
+			      int depth, bool may_block)
+{
+	__poll_t res;
+
+	pt->_key = item->events;
+	if (epm_is_instance_file(item->file)) {
+		res = epm_instance_poll(item->file->private_data, pt, depth,
+					may_block);
+	} else if (!may_block && epm_is_native_epoll(item->file)) {
+		/*
+		 * Native epoll's ->poll() takes its mutex unconditionally;
+		 * from ->poll() that could close a cycle through native epoll
+		 * (nest.c). A queued native epoll counts as ready.
+		 */
+		res = EPOLLIN | EPOLLRDNORM;
+	} else {
+		res = vfs_poll(item->file, pt);
+	}
+	return res & item->events;
+}
+
+/* A file found dead: have the caller release it after dropping ep->mtx. */
+static void epm_collect_dead(struct epm_file *ef, struct list_head *dead)
+{
+	if (dead && epm_file_claim_release(ef))
+		list_add_tail(&ef->release_link, dead);
+}
+
+/*
+ * Deliver up to @maxevents events. Returns how many, or -EFAULT if none
+ * could be copied (the event that failed stays ready), or -EINTR on a
+ * fatal signal.
+ */
+static int epm_harvest(struct epm_instance *ep,
+		       struct epoll_event __user *uevents, int maxevents,
+		       struct list_head *dead)
+{
+	struct epm_item *item;
+	LIST_HEAD(batch);
+	int delivered = 0;
+	bool fault = false;
+	poll_table pt;
+	u32 scan_id;
+
+	/* A dying task should leave, not keep finding events. */
+	if (fatal_signal_pending(current))
+		return -EINTR;
+
+	init_poll_funcptr(&pt, NULL);
+	mutex_lock(&ep->mtx);
+	scan_id = ++ep->scan_id;
+	while (!fault && delivered < maxevents &&
+	       epm_take(ep, &batch, maxevents - delivered, scan_id)) {
+		list_for_each_entry(item, &batch, ready) {
+			struct wakeup_source *ws = epm_item_ws(item);
+			__poll_t revents;
+
+			item->outcome = EPM_KEEP_AT_HEAD;
+			if (fault)
+				continue;
+			/* Hand the wakeup over to the instance while we work. */
+			if (ws) {
+				if (ws->active)
+					__pm_stay_awake(ep->ws);
+				__pm_relax(ws);
+			}
+			item->outcome = EPM_DROP;
+			if (epm_file_dead(item->ef)) {
+				epm_collect_dead(item->ef, dead);
+				continue;
+			}
+			revents = epm_item_poll(item, &pt, 1, true);
+			if (!revents)
+				continue;
+			if (!epoll_put_uevent(revents, item->data,
+					      uevents + delivered)) {
+				item->outcome = EPM_KEEP_AT_HEAD;
+				fault = true;
+				continue;
+			}
+			delivered++;
+			if (item->events & EPOLLONESHOT)
+				item->outcome = EPM_DISARM;
+			else if (!(item->events & EPOLLET))
+				item->outcome = EPM_REQUEUE;
+		}
+		epm_settle(ep, &batch, scan_id);
+	}
+	__pm_relax(ep->ws);
+	mutex_unlock(&ep->mtx);
+
+	epm_stat_add(EPM_STAT_EVENTS, delivered);
+	if (!delivered && fault)
+		return -EFAULT;
+	return delivered;
+}
+
+/*
+ * Does the ready list hold an item that is really ready? Items that are
+ * not are dropped from it on the way, as a harvest would drop them.
+ */
+static __poll_t epm_scan_readiness(struct epm_instance *ep, int depth,
+				   bool may_block)
+{
+	u32 scan_id = ++ep->scan_id;
+	struct epm_item *item;
+	__poll_t res = 0;
+	LIST_HEAD(batch);
+	poll_table pt;
+
+	lockdep_assert_held(&ep->mtx);
+	init_poll_funcptr(&pt, NULL);
+	while (!res && epm_take(ep, &batch, 1, scan_id)) {
+		item = list_first_entry(&batch, struct epm_item, ready);
+		item->outcome = EPM_DROP;
+		if (!epm_file_dead(item->ef) &&
+		    epm_item_poll(item, &pt, depth + 1, may_block)) {
+			item->outcome = EPM_KEEP_AT_HEAD;
+			res = EPOLLIN | EPOLLRDNORM;
+		}
+		epm_settle(ep, &batch, scan_id);
+	}
+	return res;
+}
+
+/*
+ * Without a scan: ready if anything is queued or being looked at. Under
+ * ep->lock, so that a callback either queued its item before we look or
+ * sees the entry poll_wait() just added and wakes it.
+ */
+static __poll_t epm_readiness_guess(struct epm_instance *ep)
+{
+	bool avail;
+
+	spin_lock_irq(&ep->lock);
+	avail = !list_empty(&ep->ready) || ep->taken;
+	spin_unlock_irq(&ep->lock);
+	return avail ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+/*
+ * An instance polled as a file: by poll(), select(), native epoll, or an
+ * outer instance. Reports EPOLLIN when a wait would find events.
+ *
+ * @may_block is true only on our own ioctl paths, where the caller holds
+ * nothing but the mutexes of the instances above this one. Everywhere
+ * else (f_op->poll) native epoll may hold its mutex and, through an
+ * instance that watches it, our mutex may be held by a task waiting for
+ * native's: there the mutex is only tried, and a busy instance answers
+ * from its ready list without a scan, as does one reached so deep that
+ * the stack is running low.
+ */
+__poll_t epm_instance_poll(struct epm_instance *ep, poll_table *pt,
+			   int depth, bool may_block)
+{
+	__poll_t res;
+
+	poll_wait(ep->file, &ep->poll_wait, pt);
+
+	if (may_block) {
+		mutex_lock_nested(&ep->mtx, depth);
+	} else if (epm_stack_low() || !mutex_trylock(&ep->mtx)) {
+		epm_stat_inc(EPM_STAT_POLL_GUESSES);
+		return epm_readiness_guess(ep);
+	}
+	res = epm_scan_readiness(ep, depth, may_block);
+	mutex_unlock(&ep->mtx);
+	return res;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Adding, changing and removing items                                     */
+
+static void epm_item_free_rcu(struct rcu_head *rcu)
+{
+	kmem_cache_free(epm_item_cache, container_of(rcu, struct epm_item, rcu));
+}
+
+/* Free an item that is off its file's list; the caller puts ep after. */
+static void epm_item_free(struct epm_instance *ep, struct epm_item *item)
+{
+	lockdep_assert_held(&ep->mtx);
+
+	rb_erase_cached(&item->node, &ep->items);
+	spin_lock_irq(&ep->lock);
+	/* Scans hold ep->mtx, as we do: the item cannot be taken. */
+	WARN_ON_ONCE(item->rstate == EPM_TAKEN);
+	if (item->rstate == EPM_QUEUED)
+		list_del_init(&item->ready);
+	item->rstate = EPM_IDLE;
+	spin_unlock_irq(&ep->lock);
+
+	wakeup_source_unregister(epm_item_ws(item));
+	epm_file_put(item->ef);
+	epm_user_uncharge(ep->user);
+	epm_stat_add(EPM_STAT_WATCHES, -1);
+	/* nest.c walks ef->items under RCU. */
+	call_rcu(&item->rcu, epm_item_free_rcu);
+}
+
+/*
+ * Remove an item (DEL, failed ADD, instance release). An item a file
+ * release has claimed is left to it, hooks off.
+ */
+void epm_remove(struct epm_instance *ep, struct epm_item *item)
+{
+	struct epm_file *ef = item->ef;
+
+	epm_unhook(item);
+	spin_lock(&ef->lock);
+	if (item->dying) {
+		spin_unlock(&ef->lock);
+		return;
+	}
+	hlist_del_rcu(&item->file_link);
+	spin_unlock(&ef->lock);
+	epm_item_free(ep, item);
+	/* The caller holds another reference: the file's, or a call's. */
+	WARN_ON_ONCE(refcount_dec_and_test(&ep->ref));
+}
+
+/* Remove an item claimed by a file release (files.c); ep is put after. */
+void epm_remove_dying(struct epm_instance *ep, struct epm_item *item)
+{
+	struct epm_file *ef = item->ef;
+
+	epm_unhook(item);
+	spin_lock(&ef->lock);
+	hlist_del_rcu(&item->file_link);
+	spin_unlock(&ef->lock);
+	epm_item_free(ep, item);
+}
+
+int epm_insert(struct epm_instance *ep, const struct epoll_event *event,
+	       struct file *tfile, int fd, bool full_check)
+{
+	struct epm_pqueue pq;
+	struct epm_item *item;
+	struct epm_file *ef;
+	__poll_t revents;
+	int err;
+
+	lockdep_assert_held(&ep->mtx);
+	lockdep_assert_irqs_enabled();
+
+	err = epm_user_charge(ep->user);
+	if (err)
+		return err;
+	item = kmem_cache_zalloc(epm_item_cache, GFP_KERNEL);
+	if (!item)
+		goto nomem;
+	ef = epm_file_get(tfile);
+	if (!ef) {
+		kmem_cache_free(epm_item_cache, item);
+		goto nomem;
+	}
+
+	INIT_LIST_HEAD(&item->ready);
+	item->file = tfile;
+	item->fd = fd;
+	item->events = event->events;
+	item->data = event->data;
+	item->ep = ep;
+	item->ef = ef;
+	item->rstate = EPM_IDLE;
+
+	spin_lock(&ef->lock);
+	hlist_add_head_rcu(&item->file_link, &ef->items);
+	spin_unlock(&ef->lock);
+	epm_rb_insert(ep, item);
+	epm_instance_get(ep);
+	epm_stat_inc(EPM_STAT_WATCHES);
+
+	/* From here on, failures undo through epm_remove(). */
+	if (full_check && epm_path_check(ef)) {
+		epm_remove(ep, item);
+		return -EINVAL;
+	}
+	if (item->events & EPOLLWAKEUP) {
+		err = epm_item_ws_create(item);
+		if (err) {
+			epm_remove(ep, item);
+			return err;
+		}
+	}
+
+	/* Hook on every queue of the file; callbacks may fire from now on. */
+	pq.item = item;
+	pq.failed = false;
+	init_poll_funcptr(&pq.pt, epm_queue_proc);
+	revents = epm_item_poll(item, &pq.pt, 1, true);
+	if (unlikely(pq.failed)) {
+		epm_remove(ep, item);
+		return -ENOMEM;
+	}
+	if (revents && epm_queue_ready(ep, item))
+		epm_wake_pollers(ep, 0);
+	return 0;
+
+nomem:
+	epm_user_uncharge(ep->user);
+	return -ENOMEM;
+}
+
+void epm_modify(struct epm_instance *ep, struct epm_item *item,
+		const struct epoll_event *event)
+{
+	poll_table pt;
+
+	lockdep_assert_held(&ep->mtx);
+
+	spin_lock_irq(&ep->lock);
+	item->events = event->events;
+	spin_unlock_irq(&ep->lock);
+	item->data = event->data;
+	if (item->events & EPOLLWAKEUP) {
+		/* As Linux: a wakeup source that cannot be had is not fatal. */
+		if (!rcu_access_pointer(item->ws))
+			epm_item_ws_create(item);
+	} else {
+		epm_item_ws_destroy(item);
+	}
+
+	/*
+	 * The new mask is in place before the file is polled: a callback
+	 * that runs from now on sees it, and the poll below sees any state
+	 * that changed before (pairs with the barrier of the waker).
+	 */
+	smp_mb();
+
+	init_poll_funcptr(&pt, NULL);
+	if (epm_item_poll(item, &pt, 1, true) && epm_queue_ready(ep, item))
+		epm_wake_pollers(ep, 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Waiting                                                                 */
+
+/*
+ * Wake the waiter and take its entry off the queue, even when it was
+ * already awake: the wait loop never reuses an entry, and a waiter woken
+ * by a signal must not absorb the next exclusive wakeup.
+ */
+static int epm_waiter_wake(wait_queue_entry_t *wait, unsigned int mode,
+			   int sync, void *key)
+{
+	int ret = default_wake_function(wait, mode, sync, key);
+
+	/* Pairs with list_empty_careful() in epm_wait(). */
+	list_del_init_careful(&wait->entry);
+	return ret;
+}
+
+/*
+ * The per-call liveness check: look at up to EPM_LIVENESS_BUDGET items,
+ * round robin, and collect the files found dead. Runs on calls that found
+ * no event, so busy instances do not pay for it.
+ */
+void epm_check_liveness(struct epm_instance *ep, struct list_head *dead)
+{
+	struct rb_node *start, *rbp;
+	struct epm_item *item = NULL;
+	int budget = EPM_LIVENESS_BUDGET;
+
+	mutex_lock(&ep->mtx);
+	start = epm_find_after(ep, ep->sweep_file, ep->sweep_fd);
+	if (!start)
+		start = rb_first_cached(&ep->items);
+	for (rbp = start; rbp && budget--;) {
+		item = rb_entry(rbp, struct epm_item, node);
+		if (epm_file_dead(item->ef))
+			epm_collect_dead(item->ef, dead);
+		rbp = rb_next(rbp) ?: rb_first_cached(&ep->items);
+		if (rbp == start)
+			break;
+	}
+	if (item) {
+		ep->sweep_file = item->file;
+		ep->sweep_fd = item->fd;
+	}
+	mutex_unlock(&ep->mtx);
+}
+
+/*
+ * The wait of epoll_wait(2): harvest if events are there; otherwise sleep
+ * on an exclusive entry until a callback wakes us, the timeout passes or a
+ * signal comes. @expires is absolute (CLOCK_MONOTONIC), NULL to wait for
+ * ever; @nonblock returns at once.
+ */
+int epm_wait(struct epm_instance *ep, struct epoll_event __user *events,
+	     int maxevents, const ktime_t *expires, u64 slack)
+{
+	bool timed_out = expires && !*expires;
+	ktime_t deadline = expires ? *expires : 0;
+	ktime_t *until = expires ? &deadline : NULL;
+	bool checked = false;
+	wait_queue_entry_t wait;
+	LIST_HEAD(dead);
+	bool avail;
+	int res;
+
+	lockdep_assert_irqs_enabled();
+	epm_stat_inc(EPM_STAT_WAITS);
+
+	/* Racy: a non-blocking caller has to look again anyway. */
+	avail = epm_events_available(ep);
+	for (;;) {
+		if (avail) {
+			res = epm_harvest(ep, events, maxevents, &dead);
+			if (res)
+				break;
+		}
+		if (!checked) {
+			checked = true;
+			epm_check_liveness(ep, &dead);
+		}
+		/* Let go of dead files before sleeping: their peers see EOF. */
+		epm_release_files(&dead);
+
+		res = 0;
+		if (timed_out)
+			break;
+		res = -EINTR;
+		if (signal_pending(current))
+			break;
+
+		init_wait(&wait);
+		wait.func = epm_waiter_wake;
+
+		spin_lock_irq(&ep->lock);
+		/* Callbacks test ep->wq under ep->lock: no barrier needed. */
+		__set_current_state(TASK_INTERRUPTIBLE);
+		avail = epm_events_available(ep);
+		if (!avail)
+			__add_wait_queue_exclusive(&ep->wq, &wait);
+		spin_unlock_irq(&ep->lock);
+
+		if (!avail)
+			timed_out = !schedule_hrtimeout_range(until, slack,
+							      HRTIMER_MODE_ABS);
+		__set_current_state(TASK_RUNNING);
+
+		/*
+		 * Woken: harvest. Timed out but still queued: nobody woke us,
+		 * unless the wakeup came after the timer and before this.
+		 */
+		avail = true;
+		if (!list_empty_careful(&wait.entry)) {
+			spin_lock_irq(&ep->lock);
+			if (timed_out)
+				avail = list_empty(&wait.entry);
+			__remove_wait_queue(&ep->wq, &wait);
+			spin_unlock_irq(&ep->lock);
+		}
+	}
+	epm_release_files(&dead);
+	return res;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Instance release, fdinfo, set-up                                        */
+
+void epm_instance_release(struct epm_instance *ep)
+{
+	struct rb_node *rbp, *next;
+
+	mutex_lock(&ep->mtx);
+	/* Unhook everything first: no callback runs during the removals. */
+	for (rbp = rb_first_cached(&ep->items); rbp; rbp = rb_next(rbp)) {
+		epm_unhook(rb_entry(rbp, struct epm_item, node));
+		cond_resched();
+	}
+	for (rbp = rb_first_cached(&ep->items); rbp; rbp = next) {
+		next = rb_next(rbp);
+		epm_remove(ep, rb_entry(rbp, struct epm_item, node));
+		cond_resched();
+	}
+	mutex_unlock(&ep->mtx);
+	epm_instance_put(ep);
+}
+
+/* /proc/<pid>/fdinfo/<fd>: one line per watch, in Linux's format. */
+void epm_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct epm_instance *ep = file->private_data;
+	struct rb_node *rbp;
+
+	mutex_lock(&ep->mtx);
+	for (rbp = rb_first_cached(&ep->items); rbp; rbp = rb_next(rbp)) {
+		struct epm_item *item = rb_entry(rbp, struct epm_item, node);
+		struct inode *inode = file_inode(item->file);
+
+		/* Linux forgets a watch when its file dies. */
+		if (epm_file_dead(item->ef))
+			continue;
+		seq_printf(m, "tfd: %8d events: %8x data: %16llx  pos:%lli ino:%lx sdev:%x\n",
+			   item->fd, item->events, (long long)item->data,
+			   (long long)item->file->f_pos, inode->i_ino,
+			   inode->i_sb->s_dev);
+		if (seq_has_overflowed(m))
+			break;
+	}
+	mutex_unlock(&ep->mtx);
 }
 
 int epm_core_init(void)
@@ -34,15 +1048,25 @@ int epm_core_init(void)
 	/* Linux's default: 4% of low memory's worth of watches per user. */
 	si_meminfo(&si);
 	epm_max_user_watches = (((si.totalram - si.totalhigh) / 25)
-				<< PAGE_SHIFT) / EPM_WATCH_COST;
+				<< PAGE_SHIFT) /
+			       (sizeof(struct epm_item) + sizeof(struct epm_hook));
 
 	epm_instance_cache = KMEM_CACHE(epm_instance, SLAB_ACCOUNT);
-	if (!epm_instance_cache)
+	epm_item_cache = KMEM_CACHE(epm_item,
+				    SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT);
+	epm_hook_cache = KMEM_CACHE(epm_hook, SLAB_ACCOUNT);
+	if (!epm_instance_cache || !epm_item_cache || !epm_hook_cache) {
+		epm_core_exit();
 		return -ENOMEM;
+	}
 	return 0;
 }
 
 void epm_core_exit(void)
 {
+	/* Items and instances are freed by RCU callbacks. */
+	rcu_barrier();
+	kmem_cache_destroy(epm_hook_cache);
+	kmem_cache_destroy(epm_item_cache);
 	kmem_cache_destroy(epm_instance_cache);
 }

@@ -2,26 +2,38 @@
 /*
  * epollmod: the misc device, the ioctl ABI and module set-up.
  *
- * Every open of /dev/epollmod is one instance; its file_operations below
- * translate the uapi structs into calls on the core (core.c).
+ * Every open of /dev/epollmod is one instance. The ioctls below decode the
+ * uapi structs and run epoll_ctl(2) and epoll_pwait2(2) on it, with the
+ * checks those system calls make, in their order.
  */
 
-#include <linux/compat.h>
-#include <linux/fs.h>
+#include <linux/debugfs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/uaccess.h>
+#include <linux/sched/rt.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/time64.h>
 
 #include "epm.h"
+
+module_param_named(max_user_watches, epm_max_user_watches, ulong, 0644);
+MODULE_PARM_DESC(max_user_watches,
+		 "Watches one user may have across all instances (default: Linux's, 4% of low memory)");
+module_param_named(sweep_interval_ms, epm_sweep_interval_ms, uint, 0644);
+MODULE_PARM_DESC(sweep_interval_ms,
+		 "How often watched files are checked for being closed by every user (ms, default 250)");
+
+static struct dentry *epm_debugfs;
 
 static int epm_open(struct inode *inode, struct file *file)
 {
 	struct epm_instance *ep;
 
-	/* A misc device leaves its miscdevice in private_data; replace it. */
-	ep = epm_instance_alloc(file);
+	ep = epm_instance_create(file);
 	if (!ep)
 		return -ENOMEM;
+	/* A misc device leaves its struct miscdevice here; replace it. */
 	file->private_data = ep;
 #ifdef EPOLLMOD_WARN_ON_OPEN
 	/* Appliance self-check build: prove that a splat fails the run. */
@@ -32,8 +44,37 @@ static int epm_open(struct inode *inode, struct file *file)
 
 static int epm_release(struct inode *inode, struct file *file)
 {
-	epm_instance_free(file->private_data);
+	epm_instance_release(file->private_data);
 	return 0;
+}
+
+static __poll_t epm_poll(struct file *file, poll_table *wait)
+{
+	return epm_instance_poll(file->private_data, wait, 0, false);
+}
+
+static void epm_fdinfo(struct seq_file *m, struct file *file)
+{
+	epm_show_fdinfo(m, file);
+}
+
+/*
+ * Read a versioned argument struct: the caller's size comes first, then
+ * copy_struct_from_user() zero-extends an older layout and rejects a newer
+ * one with non-zero fields we do not know.
+ */
+static int epm_copy_arg(void *karg, size_t ksize, size_t min_size,
+			const void __user *uarg)
+{
+	u32 usize;
+
+	if (get_user(usize, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < min_size)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(karg, ksize, uarg, usize);
 }
 
 static long epm_ioctl_info(void __user *uarg)
@@ -54,15 +95,139 @@ static long epm_ioctl_info(void __user *uarg)
 
 	if (copy_to_user(uarg, &info, info.size))
 		return -EFAULT;
-	/* A newer caller's extra fields read as zero. */
+	/* A newer caller's fields that we do not know read as zero. */
 	if (usize > sizeof(info) &&
 	    clear_user(uarg + sizeof(info), usize - sizeof(info)))
 		return -EFAULT;
 	return 0;
 }
 
+static long epm_ioctl_ctl(struct epm_instance *ep, void __user *uarg)
+{
+	struct epollmod_ctl arg;
+	int err;
+
+	err = epm_copy_arg(&arg, sizeof(arg), EPOLLMOD_CTL_SIZE_VER0, uarg);
+	if (err)
+		return err;
+	if (arg.flags)
+		return -EINVAL;
+	return epm_ctl(ep, arg.op, arg.fd, u64_to_user_ptr(arg.event));
+}
+
+/*
+ * select()'s timer slack, which the kernel does not export: 0.1% of the
+ * timeout (0.5% for a niced task), at most 100 ms, at least the task's
+ * timer_slack_ns, none for real-time tasks.
+ */
+static u64 epm_timeout_slack(const struct timespec64 *rel)
+{
+	u64 divisor = task_nice(current) > 0 ? 200 : 1000;
+	u64 slack;
+
+	if (rt_task(current))
+		return 0;
+	slack = div64_u64(timespec64_to_ns(rel), divisor);
+	slack = min_t(u64, slack, 100 * NSEC_PER_MSEC);
+	return max_t(u64, slack, current->timer_slack_ns);
+}
+
+/*
+ * A relative timeout as an absolute CLOCK_MONOTONIC deadline; 0 means
+ * "do not block".
+ */
+static ktime_t epm_deadline(const struct timespec64 *rel, u64 *slack)
+{
+	if (!rel->tv_sec && !rel->tv_nsec)
+		return 0;
+	*slack = epm_timeout_slack(rel);
+	return ktime_add_safe(ktime_get(), timespec64_to_ktime(*rel));
+}
+
+/*
+ * epoll_pwait()'s signal mask, from the exported sigprocmask(): the mask
+ * applies while we wait. If a signal interrupts the wait, the original
+ * stays saved (TIF_RESTORE_SIGMASK) so that the handler runs with the
+ * temporary mask and sigreturn restores the original, as set_user_sigmask()
+ * arranges for the system call.
+ */
+static int epm_sigmask_set(u64 umask, u64 size)
+{
+	sigset_t kmask;
+
+	if (!umask)
+		return 0;
+	if (size != sizeof(sigset_t))
+		return -EINVAL;
+	if (copy_from_user(&kmask, u64_to_user_ptr(umask), sizeof(kmask)))
+		return -EFAULT;
+	sigdelsetmask(&kmask, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	set_restore_sigmask();
+	current->saved_sigmask = current->blocked;
+	sigprocmask(SIG_SETMASK, &kmask, NULL);
+	return 0;
+}
+
+static void epm_sigmask_restore(bool interrupted)
+{
+	/* Interrupted: signal delivery restores the mask after the handler. */
+	if (interrupted)
+		return;
+	if (test_and_clear_restore_sigmask())
+		sigprocmask(SIG_SETMASK, &current->saved_sigmask, NULL);
+}
+
+static long epm_ioctl_wait(struct epm_instance *ep, void __user *uarg)
+{
+	struct epoll_event __user *events;
+	struct epollmod_wait arg;
+	struct timespec64 rel;
+	ktime_t deadline;
+	ktime_t *expires = NULL;
+	u64 slack = 0;
+	int err;
+
+	err = epm_copy_arg(&arg, sizeof(arg), EPOLLMOD_WAIT_SIZE_VER0, uarg);
+	if (err)
+		return err;
+	if (arg.flags & ~EPOLLMOD_WAIT_FLAGS)
+		return -EINVAL;
+
+	/* The order of epoll_pwait2(2): timeout, then sigmask, then events. */
+	if (arg.flags & EPOLLMOD_WAIT_TIMESPEC) {
+		if (arg.timeout) {
+			if (get_timespec64(&rel, u64_to_user_ptr(arg.timeout)))
+				return -EFAULT;
+			if (!timespec64_valid(&rel))
+				return -EINVAL;
+			deadline = epm_deadline(&rel, &slack);
+			expires = &deadline;
+		}
+	} else if (arg.timeout_ms >= 0) {
+		rel = ns_to_timespec64((s64)arg.timeout_ms * NSEC_PER_MSEC);
+		deadline = epm_deadline(&rel, &slack);
+		expires = &deadline;
+	}
+
+	err = epm_sigmask_set(arg.sigmask, arg.sigsetsize);
+	if (err)
+		return err;
+
+	events = u64_to_user_ptr(arg.events);
+	if (arg.maxevents <= 0 || arg.maxevents > EPM_MAX_EVENTS)
+		err = -EINVAL;
+	else if (!access_ok(events, arg.maxevents * sizeof(*events)))
+		err = -EFAULT;
+	else
+		err = epm_wait(ep, events, arg.maxevents, expires, slack);
+
+	epm_sigmask_restore(err == -EINTR);
+	return err;
+}
+
 static long epm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	struct epm_instance *ep = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	/* The size bits are ignored: the structs carry their own size. */
@@ -72,17 +237,26 @@ static long epm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	switch (_IOC_NR(cmd)) {
 	case _IOC_NR(EPOLLMOD_IOC_INFO):
 		return epm_ioctl_info(uarg);
+	case _IOC_NR(EPOLLMOD_IOC_CTL):
+		return epm_ioctl_ctl(ep, uarg);
+	case _IOC_NR(EPOLLMOD_IOC_WAIT):
+		return epm_ioctl_wait(ep, uarg);
 	}
 	return -ENOTTY;
 }
 
-static const struct file_operations epm_fops = {
+const struct file_operations epm_fops = {
 	.owner		= THIS_MODULE,
 	.open		= epm_open,
 	.release	= epm_release,
+	.poll		= epm_poll,
 	.unlocked_ioctl	= epm_ioctl,
-	/* Every argument is a pointer to a layout-stable struct. */
+	/*
+	 * Every argument is a layout-stable struct, and struct epoll_event
+	 * and sigset_t have the same layout for 32-bit x86 tasks.
+	 */
 	.compat_ioctl	= compat_ptr_ioctl,
+	.show_fdinfo	= epm_fdinfo,
 	/* As native epoll: lseek() succeeds and does nothing. */
 	.llseek		= noop_llseek,
 };
@@ -91,9 +265,33 @@ static struct miscdevice epm_miscdev = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= EPOLLMOD_DEVICE_NAME,
 	.fops	= &epm_fops,
-	/* epoll is unprivileged. */
+	/* epoll needs no privilege. */
 	.mode	= 0666,
 };
+
+static const char *const epm_stat_names[EPM_NR_STATS] = {
+	[EPM_STAT_INSTANCES]		= "instances",
+	[EPM_STAT_WATCHES]		= "watches",
+	[EPM_STAT_WATCHED_FILES]	= "watched_files",
+	[EPM_STAT_WAKEUPS]		= "wakeups",
+	[EPM_STAT_WAITS]		= "waits",
+	[EPM_STAT_EVENTS]		= "events",
+	[EPM_STAT_RELEASED_FILES]	= "released_files",
+	[EPM_STAT_SWEEPS]		= "sweeps",
+	[EPM_STAT_FORWARDS]		= "forwarded_wakes",
+	[EPM_STAT_FORWARDS_DROPPED]	= "forwarded_wakes_dropped",
+	[EPM_STAT_POLL_GUESSES]		= "poll_guesses",
+};
+
+static int epm_stats_show(struct seq_file *m, void *unused)
+{
+	int i;
+
+	for (i = 0; i < EPM_NR_STATS; i++)
+		seq_printf(m, "%s %ld\n", epm_stat_names[i], epm_stat_read(i));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(epm_stats);
 
 static int __init epm_init(void)
 {
@@ -102,17 +300,29 @@ static int __init epm_init(void)
 	err = epm_core_init();
 	if (err)
 		return err;
+	err = epm_files_init();
+	if (err)
+		goto out_core;
 	err = misc_register(&epm_miscdev);
-	if (err) {
-		epm_core_exit();
-		return err;
-	}
+	if (err)
+		goto out_files;
+	/* Statistics are a convenience: debugfs may be missing. */
+	epm_debugfs = debugfs_create_dir(EPOLLMOD_DEVICE_NAME, NULL);
+	debugfs_create_file("stats", 0444, epm_debugfs, NULL, &epm_stats_fops);
 	return 0;
+
+out_files:
+	epm_files_exit();
+out_core:
+	epm_core_exit();
+	return err;
 }
 
 static void __exit epm_exit(void)
 {
+	debugfs_remove_recursive(epm_debugfs);
 	misc_deregister(&epm_miscdev);
+	epm_files_exit();
 	epm_core_exit();
 }
 

@@ -4,6 +4,8 @@
  * sizes, reserved bits, unknown commands. Not differential: native epoll
  * has no ioctls.
  */
+#include "lib/harness.h"
+
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -11,7 +13,6 @@
 #include <linux/epollmod.h>
 #include <epollmod/epollmod.h>
 
-#include "lib/harness.h"
 
 FIXTURE(abi) {
 	int ep;
@@ -75,8 +76,9 @@ TEST_F(abi, info_longer_struct_zero_filled)
 	big.info.size = sizeof(big);
 	ASSERT_EQ(0, ioctl(self->ep, EPOLLMOD_IOC_INFO, &big));
 	EXPECT_EQ(sizeof(struct epollmod_info), big.info.size);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 4; i++) {
 		EXPECT_EQ(0, big.future[i]);
+	}
 }
 
 TEST_F(abi, info_bad_pointer_efault)

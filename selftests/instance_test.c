@@ -2,12 +2,13 @@
 /*
  * Creating instances: epoll_create(2) and epoll_create1(2), differentially.
  */
+#include "lib/harness.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-#include "lib/harness.h"
 #include "lib/backend.h"
 
 DIFF_FIXTURE(instance);
@@ -134,8 +135,9 @@ TEST_F(instance, many_instances)
 		if (i)
 			ASSERT_NE(eps[i - 1], eps[i]);
 	}
-	for (unsigned int i = 0; i < ARRAY_SIZE(eps); i++)
+	for (unsigned int i = 0; i < ARRAY_SIZE(eps); i++) {
 		EXPECT_EQ(0, close(eps[i]));
+	}
 }
 
 /* An instance is not a stream: lseek() is a no-op, read() and write() fail. */

@@ -80,7 +80,7 @@ for bin in "$bindir"/*_test; do
 
 	if [ $rc = 124 ] || [ $rc = 137 ]; then
 		not_ok "$suite: finished within ${limit}s"
-	elif [ "$seen" -lt "$planned" ] || [ "$seen" = 0 ]; then
+	elif [ "$seen" -lt "$planned" ]; then
 		not_ok "$suite: reported $seen of $planned tests (exit $rc)"
 	elif [ $rc != 0 ] && [ $bad = 0 ]; then
 		not_ok "$suite: exit status $rc with no failed test"

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <linux/epollmod.h>
 #include <epollmod/epollmod.h>
 
 #include "backend.h"
@@ -12,6 +16,14 @@ static bool native_available(void)
 	return true;
 }
 
+static int native_raw_pwait(int epfd, struct epoll_event *events,
+			    int maxevents, int timeout, const void *sigmask,
+			    size_t sigsetsize)
+{
+	return syscall(SYS_epoll_pwait, epfd, events, maxevents, timeout,
+		       sigmask, sigsetsize);
+}
+
 const struct backend backend_native = {
 	.name		= "native epoll",
 	.available	= native_available,
@@ -21,6 +33,7 @@ const struct backend backend_native = {
 	.wait		= epoll_wait,
 	.pwait		= epoll_pwait,
 	.pwait2		= epoll_pwait2,
+	.raw_pwait	= native_raw_pwait,
 };
 
 static bool epollmod_available(void)
@@ -33,6 +46,22 @@ static bool epollmod_available(void)
 	return true;
 }
 
+static int epollmod_raw_pwait(int epfd, struct epoll_event *events,
+			      int maxevents, int timeout, const void *sigmask,
+			      size_t sigsetsize)
+{
+	struct epollmod_wait arg = {
+		.size = sizeof(arg),
+		.events = (uintptr_t)events,
+		.maxevents = maxevents,
+		.timeout_ms = timeout,
+		.sigmask = (uintptr_t)sigmask,
+		.sigsetsize = sigsetsize,
+	};
+
+	return ioctl(epfd, EPOLLMOD_IOC_WAIT, &arg);
+}
+
 const struct backend backend_epollmod = {
 	.name		= "epollmod",
 	.available	= epollmod_available,
@@ -42,4 +71,5 @@ const struct backend backend_epollmod = {
 	.wait		= epollmod_wait,
 	.pwait		= epollmod_pwait,
 	.pwait2		= epollmod_pwait2,
+	.raw_pwait	= epollmod_raw_pwait,
 };

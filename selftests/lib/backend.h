@@ -30,6 +30,9 @@ struct backend {
 		     int timeout, const sigset_t *sigmask);
 	int (*pwait2)(int epfd, struct epoll_event *events, int maxevents,
 		      const struct timespec *timeout, const sigset_t *sigmask);
+	/* epoll_pwait(2) below glibc: any sigsetsize */
+	int (*raw_pwait)(int epfd, struct epoll_event *events, int maxevents,
+			 int timeout, const void *sigmask, size_t sigsetsize);
 };
 
 extern const struct backend backend_native;
@@ -98,6 +101,14 @@ static inline int ep_pwait2(int epfd, struct epoll_event *events,
 			    const sigset_t *sigmask)
 {
 	return be->pwait2(epfd, events, maxevents, timeout, sigmask);
+}
+
+static inline int ep_raw_pwait(int epfd, struct epoll_event *events,
+			       int maxevents, int timeout, const void *sigmask,
+			       size_t sigsetsize)
+{
+	return be->raw_pwait(epfd, events, maxevents, timeout, sigmask,
+			     sigsetsize);
 }
 
 #endif /* EPM_BACKEND_H */

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * epoll_ctl(2) for an epollmod instance, with Linux's checks in Linux's
+ * order, so that every input gets the errno native epoll gives it.
+ */
+
+#include <linux/file.h>
+
+#include "epm.h"
+
+/* Is @file an epoll instance, ours or native? */
+static bool epm_is_epoll(struct file *file)
+{
+	return epm_is_instance_file(file) || epm_is_native_epoll(file);
+}
+
+int epm_ctl(struct epm_instance *ep, int op, int fd,
+	    const struct epoll_event __user *uevent)
+{
+	bool full_check = false, swept = false;
+	struct epoll_event ev;
+	struct epm_item *item;
+	struct file *tfile;
+	int err;
+
+	if (op != EPOLL_CTL_DEL && copy_from_user(&ev, uevent, sizeof(ev)))
+		return -EFAULT;
+
+	tfile = fget(fd);
+	if (!tfile)
+		return -EBADF;
+
+	err = -EPERM;
+	if (!file_can_poll(tfile))
+		goto out;
+
+	/* EPOLLWAKEUP needs CAP_BLOCK_SUSPEND; without it, it is dropped. */
+	if (op != EPOLL_CTL_DEL)
+		ep_take_care_of_epollwakeup(&ev);
+
+	err = -EINVAL;
+	if (tfile == ep->file)
+		goto out;
+
+	/*
+	 * EPOLLEXCLUSIVE hooks at ADD time only, and only on queues whose
+	 * wakeups it can count: not with MOD, not on an epoll instance, and
+	 * not with events it cannot tell apart.
+	 */
+	if (op != EPOLL_CTL_DEL && (ev.events & EPOLLEXCLUSIVE)) {
+		if (op == EPOLL_CTL_MOD)
+			goto out;
+		if (op == EPOLL_CTL_ADD &&
+		    (epm_is_epoll(tfile) ||
+		     (ev.events & ~EPM_EXCLUSIVE_OK_BITS)))
+			goto out;
+	}
+
+again:
+	mutex_lock(&ep->mtx);
+	if (op == EPOLL_CTL_ADD && epm_needs_full_check(ep, tfile)) {
+		/* The nest mutex comes first in the lock order. */
+		mutex_unlock(&ep->mtx);
+		epm_nest_lock();
+		full_check = true;
+		if (epm_is_instance_file(tfile)) {
+			err = epm_loop_check(ep, tfile->private_data);
+			if (err)
+				goto out_nest;
+		}
+		mutex_lock(&ep->mtx);
+	}
+
+	item = epm_find(ep, tfile, fd);
+	err = -EINVAL;
+	switch (op) {
+	case EPOLL_CTL_ADD:
+		if (item) {
+			err = -EEXIST;
+			break;
+		}
+		ev.events |= EPOLLERR | EPOLLHUP;
+		err = epm_insert(ep, &ev, tfile, fd, full_check);
+		break;
+	case EPOLL_CTL_DEL:
+		if (!item) {
+			err = -ENOENT;
+			break;
+		}
+		epm_remove(ep, item);
+		err = 0;
+		break;
+	case EPOLL_CTL_MOD:
+		if (!item) {
+			err = -ENOENT;
+			break;
+		}
+		/* An exclusive watch cannot be modified: it stays EINVAL. */
+		if (!(item->events & EPOLLEXCLUSIVE)) {
+			ev.events |= EPOLLERR | EPOLLHUP;
+			epm_modify(ep, item, &ev);
+			err = 0;
+		}
+		break;
+	}
+	mutex_unlock(&ep->mtx);
+
+out_nest:
+	if (full_check) {
+		epm_nest_unlock();
+		full_check = false;
+	}
+	/*
+	 * Linux frees a watch when its file is closed; we learn of that
+	 * late. Before refusing an ADD for the limit, release the watches
+	 * of files that are already dead, and try once more.
+	 */
+	if (err == -ENOSPC && !swept) {
+		swept = true;
+		epm_sweep_now();
+		goto again;
+	}
+out:
+	fput(tfile);
+	return err;
+}

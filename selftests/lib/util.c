@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "util.h"
+
+int ctl(int ep, int op, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event ev = ev_of(events, data);
+
+	return ep_ctl(ep, op, fd, &ev);
+}
+
+int efd_new(uint64_t count)
+{
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	if (fd >= 0 && count && efd_add(fd, count) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int efd_add(int efd, uint64_t n)
+{
+	return write(efd, &n, sizeof(n)) == sizeof(n) ? 0 : -1;
+}
+
+int efd_drain(int efd)
+{
+	uint64_t v;
+
+	if (read(efd, &v, sizeof(v)) == sizeof(v) || errno == EAGAIN)
+		return 0;
+	return -1;
+}
+
+int pipe_new(int fds[2])
+{
+	return pipe2(fds, O_CLOEXEC | O_NONBLOCK);
+}
+
+int unix_pair(int fds[2])
+{
+	return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			  0, fds);
+}
+
+int tcp_pair(int fds[2])
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	socklen_t len = sizeof(addr);
+	int one = 1, lfd, c = -1, s = -1;
+
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0)
+		return -1;
+	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    listen(lfd, 1) ||
+	    getsockname(lfd, (struct sockaddr *)&addr, &len))
+		goto out;
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c < 0 || connect(c, (struct sockaddr *)&addr, sizeof(addr)))
+		goto out;
+	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (s < 0)
+		goto out;
+	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (fcntl(c, F_SETFL, O_NONBLOCK) || fcntl(s, F_SETFL, O_NONBLOCK))
+		goto out;
+	close(lfd);
+	fds[0] = c;
+	fds[1] = s;
+	return 0;
+out:
+	if (c >= 0)
+		close(c);
+	if (s >= 0)
+		close(s);
+	close(lfd);
+	return -1;
+}
+
+int write_byte(int fd)
+{
+	return write(fd, "x", 1) == 1 ? 0 : -1;
+}
+
+int read_all(int fd)
+{
+	char buf[4096];
+	int total = 0;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		total += n;
+	return total;
+}
+
+int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int nofile_at_least(int n)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -1;
+	if (rl.rlim_cur >= (rlim_t)n)
+		return 0;
+	rl.rlim_cur = n;
+	if (rl.rlim_max < (rlim_t)n)
+		rl.rlim_max = n;
+	return setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+volatile int sigusr1_seen;
+
+static void sigusr1_count(int sig)
+{
+	sigusr1_seen++;
+}
+
+void sigusr1_count_install(void)
+{
+	struct sigaction sa = { .sa_handler = sigusr1_count };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+int fdinfo_count(int ep)
+{
+	char path[64], line[256];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ep);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "tfd:", 4))
+			n++;
+	fclose(f);
+	return n;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Small helpers for the selftests: event sources, poisoned buffers, time.
+ * Every helper that can fail returns -1 and leaves errno; tests ASSERT on it.
+ */
+#ifndef EPM_UTIL_H
+#define EPM_UTIL_H
+
+#include <stdint.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+/* Output buffers are poisoned before every call that fills them. */
+#define POISON_BYTE	0xa5
+#define POISON(x)	memset(&(x), POISON_BYTE, sizeof(x))
+
+static inline struct epoll_event ev_of(uint32_t events, uint64_t data)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.u64 = data;
+	return ev;
+}
+
+/* epoll_ctl() with the event built in place. */
+int ctl(int ep, int op, int fd, uint32_t events, uint64_t data);
+
+/* An eventfd with @count pending (0: not readable); nonblocking. */
+int efd_new(uint64_t count);
+int efd_add(int efd, uint64_t n);		/* make it readable */
+int efd_drain(int efd);				/* make it unreadable */
+
+/* Nonblocking pipe and AF_UNIX stream pair; a loopback TCP pair. */
+int pipe_new(int fds[2]);
+int unix_pair(int fds[2]);
+int tcp_pair(int fds[2]);
+int write_byte(int fd);
+int read_all(int fd);				/* bytes read until EAGAIN */
+
+/* Monotonic time in nanoseconds and milliseconds. */
+int64_t now_ns(void);
+static inline double now_ms(void)
+{
+	return now_ns() / 1e6;
+}
+
+/* Raise RLIMIT_NOFILE to at least @n (up to the hard limit, as root beyond). */
+int nofile_at_least(int n);
+
+/* Sleep for @ms milliseconds. */
+void sleep_ms(int ms);
+
+/* How many signals the SIGUSR1 counter saw (install it first). */
+void sigusr1_count_install(void);
+extern volatile int sigusr1_seen;
+
+/* Count of the given fd's lines "tfd: N" in /proc/self/fdinfo/<ep>. */
+int fdinfo_count(int ep);
+
+#endif /* EPM_UTIL_H */
