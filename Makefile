@@ -6,6 +6,8 @@
 # make shell      an interactive VM with the module loaded
 # make style      checkpatch --strict on module/ and uapi/, clang-format on lib/
 # make install    the library, its headers, pkg-config and CMake files
+# make bench      epollmod against native epoll in one VM boot
+# make debug-kernel  a KASAN/lockdep/kmemleak kernel for the VM (cached)
 #
 # The module builds against the headers of Debian's distro kernel, which is
 # the kernel the VM boots (this host runs another). Override like any
@@ -37,7 +39,8 @@ LIBEPOLLMOD := $(BUILD)/lib/libepollmod.a
 
 MODULE_SRCS := Kbuild $(wildcard module/*.[ch]) uapi/linux/epollmod.h
 
-.PHONY: all deps module lib selftests test run shell style install clean
+.PHONY: all deps module lib selftests test run shell style install clean \
+	bench debug-kernel
 
 all: module lib selftests
 
@@ -69,7 +72,7 @@ selftests: $(SELFTESTS)
 $(BUILD)/selftests/%: selftests/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS) \
 		$(LIBEPOLLMOD) $(KSRC)/.stamp
 	@mkdir -p $(@D)
-	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(SELFTEST_LIB) $(LIBEPOLLMOD)
+	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(SELFTEST_LIB) $(LIBEPOLLMOD) -lcap
 
 test: all
 	@scripts/test.sh
@@ -79,6 +82,12 @@ run: all
 
 shell: all
 	@scripts/vm.sh --name shell --interactive -- scripts/guest/shell.sh
+
+bench: all
+	@scripts/bench.sh
+
+debug-kernel: | deps
+	@scripts/debug-kernel.sh
 
 style: $(KSRC)/.stamp
 	$(KSRC)/scripts/checkpatch.pl --strict --no-tree --terse --show-types \

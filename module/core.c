@@ -1047,6 +1047,9 @@ int epm_core_init(void)
 
 	/* Linux's default: 4% of low memory's worth of watches per user. */
 	si_meminfo(&si);
+	/* A watch fits one cache line, as in Linux. */
+	BUILD_BUG_ON(sizeof(struct epm_item) > 128);
+
 	epm_max_user_watches = (((si.totalram - si.totalhigh) / 25)
 				<< PAGE_SHIFT) /
 			       (sizeof(struct epm_item) + sizeof(struct epm_hook));

@@ -59,9 +59,11 @@ struct epm_file {
 	spinlock_t lock;		/* @items */
 	struct hlist_head items;	/* epm_item.file_link, RCU-walkable */
 	unsigned long flags;		/* EPM_FILE_* */
-	struct list_head release_link;	/* on a list of files to release */
 	struct list_head check_link;	/* on the path check list (nest.c) */
-	struct rcu_head rcu;
+	union {
+		struct list_head release_link;	/* to release, referenced */
+		struct rcu_head rcu;		/* freeing: on no list */
+	};
 };
 
 /* epm_file.flags */
@@ -96,7 +98,10 @@ struct epm_hook {
 
 /* One watch: (file, fd) in one instance. */
 struct epm_item {
-	struct rb_node node;		/* in ep->items, keyed (file, fd) */
+	union {
+		struct rb_node node;	/* in ep->items, keyed (file, fd) */
+		struct rcu_head rcu;	/* freeing: out of the tree */
+	};
 	struct list_head ready;		/* on ep->ready or a scan's batch */
 	struct file *file;		/* key; referenced through @ef */
 	int fd;				/* key */
@@ -112,7 +117,6 @@ struct epm_item {
 	bool rearm;			/* an event came while EPM_TAKEN */
 	bool dying;			/* a file release removes it (ef->lock) */
 	struct wakeup_source __rcu *ws;	/* with EPOLLWAKEUP */
-	struct rcu_head rcu;
 };
 
 /* One epoll instance: the private_data of an open /dev/epollmod. */

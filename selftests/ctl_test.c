@@ -84,6 +84,42 @@ TEST_F(ctl, bad_fd_ebadf)
 	EXPECT_CTL_ERR(EBADF, ep, EPOLL_CTL_DEL, closed, NULL);
 }
 
+TEST_F(ctl, bad_epfd_ebadf)
+{
+	int efd = efd_new(0), closed = efd_new(0);
+	struct epoll_event ev = ev_of(EPOLLIN, 1);
+
+	close(closed);
+	EXPECT_CTL_ERR(EBADF, -1, EPOLL_CTL_ADD, efd, &ev);
+	EXPECT_CTL_ERR(EBADF, closed, EPOLL_CTL_ADD, efd, &ev);
+	EXPECT_CTL_ERR(EBADF, closed, EPOLL_CTL_DEL, efd, NULL);
+}
+
+TEST_F(ctl, epfd_not_an_instance_einval)
+{
+	int efd = efd_new(0), other = efd_new(0);
+	int foreign = other_backend_instance();
+	struct epoll_event ev = ev_of(EPOLLIN, 1);
+
+	EXPECT_CTL_ERR(EINVAL, efd, EPOLL_CTL_ADD, other, &ev);
+	EXPECT_CTL_ERR(EINVAL, efd, EPOLL_CTL_DEL, other, NULL);
+	EXPECT_CTL_ERR(EINVAL, efd, EPOLL_CTL_ADD, efd, &ev);
+	if (foreign >= 0) {
+		EXPECT_CTL_ERR(EINVAL, foreign, EPOLL_CTL_ADD, other, &ev);
+	}
+}
+
+/* Checks on the arguments come before the check on epfd's kind. */
+TEST_F(ctl, epfd_kind_checked_last)
+{
+	int efd = efd_new(0), file = regular_file();
+	struct epoll_event ev = ev_of(EPOLLIN, 1);
+
+	EXPECT_CTL_ERR(EFAULT, efd, EPOLL_CTL_ADD, efd, NULL);
+	EXPECT_CTL_ERR(EBADF, efd, EPOLL_CTL_ADD, -1, &ev);
+	EXPECT_CTL_ERR(EPERM, efd, EPOLL_CTL_ADD, file, &ev);
+}
+
 TEST_F(ctl, regular_file_eperm)
 {
 	int ep = ep_create1(0), file = regular_file();

@@ -6,10 +6,12 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "lib/backend.h"
+#include "lib/util.h"
 
 DIFF_FIXTURE(instance);
 
@@ -158,6 +160,91 @@ TEST_F(instance, file_operations_as_native)
 	errno = 0;
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED, ep, 0));
 	EXPECT_EQ(ENODEV, errno);
+}
+
+/* A dup is the same instance: one interest set, one ready list. */
+TEST_F(instance, dup_shares_the_instance)
+{
+	int ep = ep_create1(0), other = dup(ep), efd = efd_new(1);
+	struct epoll_event ev;
+
+	ASSERT_EQ(0, ctl(other, EPOLL_CTL_ADD, efd, EPOLLIN | EPOLLET, 4));
+	POISON(ev);
+	ASSERT_EQ(1, ep_wait(ep, &ev, 1, 0));
+	EXPECT_EQ(4, ev.data.u64);
+	EXPECT_EQ(0, ep_wait(other, &ev, 1, 0));
+	ASSERT_EQ(0, ep_ctl(ep, EPOLL_CTL_DEL, efd, NULL));
+	errno = 0;
+	EXPECT_EQ(-1, ep_ctl(other, EPOLL_CTL_DEL, efd, NULL));
+	EXPECT_EQ(ENOENT, errno);
+	/* Closing one fd leaves the instance to the other. */
+	close(ep);
+	EXPECT_EQ(0, ctl(other, EPOLL_CTL_ADD, efd, EPOLLIN, 5));
+	EXPECT_EQ(1, ep_wait(other, &ev, 1, 0));
+}
+
+/* A child shares the parent's instance. */
+TEST_F(instance, fork_shares_the_instance)
+{
+	int ep = ep_create1(0), efd = efd_new(1), status;
+	struct epoll_event ev;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* The child adds; the parent will see it. */
+		_exit(ctl(ep, EPOLL_CTL_ADD, efd, EPOLLIN, 9) ? 1 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	POISON(ev);
+	ASSERT_EQ(1, ep_wait(ep, &ev, 1, 0));
+	EXPECT_EQ(9, ev.data.u64);
+
+	/* And the child waits on what the parent added. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(ep_wait(ep, &ev, 1, 1000) == 1 && ev.data.u64 == 9 ?
+		      0 : 1);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/* An instance passed over a unix socket is the same instance. */
+TEST_F(instance, scm_rights_shares_the_instance)
+{
+	int ep = ep_create1(0), efd = efd_new(1), s[2], got = -1;
+	char byte, cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	struct epoll_event ev;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &ep, sizeof(int));
+	byte = 'e';
+	ASSERT_EQ(1, sendmsg(s[0], &msg, 0));
+	close(ep);
+
+	memset(cbuf, 0, sizeof(cbuf));
+	ASSERT_EQ(1, recvmsg(s[1], &msg, MSG_CMSG_CLOEXEC));
+	cm = CMSG_FIRSTHDR(&msg);
+	ASSERT_NE(NULL, cm);
+	memcpy(&got, CMSG_DATA(cm), sizeof(int));
+	ASSERT_LE(0, got);
+	ASSERT_EQ(0, ctl(got, EPOLL_CTL_ADD, efd, EPOLLIN, 6));
+	POISON(ev);
+	ASSERT_EQ(1, ep_wait(got, &ev, 1, 0));
+	EXPECT_EQ(6, ev.data.u64);
 }
 
 EPM_HARNESS_MAIN

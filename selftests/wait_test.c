@@ -25,6 +25,41 @@ DIFF_FIXTURE(wait);
 
 #define MAX_EVENTS ((int)(INT_MAX / sizeof(struct epoll_event)))
 
+TEST_F(wait, bad_epfd_ebadf)
+{
+	struct epoll_event out[1];
+	int closed = efd_new(0);
+
+	close(closed);
+	EXPECT_FAILS(EBADF, ep_wait(-1, out, 1, 0));
+	EXPECT_FAILS(EBADF, ep_wait(closed, out, 1, 0));
+	EXPECT_FAILS(EBADF, ep_pwait(closed, out, 1, 0, NULL));
+	EXPECT_FAILS(EBADF, ep_pwait2(closed, out, 1, NULL, NULL));
+}
+
+TEST_F(wait, epfd_not_an_instance_einval)
+{
+	int efd = efd_new(1), foreign = other_backend_instance();
+	struct epoll_event out[1];
+
+	EXPECT_FAILS(EINVAL, ep_wait(efd, out, 1, 0));
+	EXPECT_FAILS(EINVAL, ep_pwait(efd, out, 1, -1, NULL));
+	EXPECT_FAILS(EINVAL, ep_pwait2(efd, out, 1, NULL, NULL));
+	if (foreign >= 0) {
+		EXPECT_FAILS(EINVAL, ep_wait(foreign, out, 1, -1));
+	}
+}
+
+/* maxevents and the buffer are checked before the fd. */
+TEST_F(wait, epfd_checked_after_arguments)
+{
+	struct epoll_event out[1];
+
+	EXPECT_FAILS(EINVAL, ep_wait(-1, out, 0, 0));
+	EXPECT_FAILS(EFAULT, ep_wait(-1, (struct epoll_event *)-4096L, 1, 0));
+	EXPECT_FAILS(EFAULT, ep_pwait(-1, out, 1, 0, (sigset_t *)-4096L));
+}
+
 TEST_F(wait, maxevents_zero_einval)
 {
 	struct epoll_event out[1];

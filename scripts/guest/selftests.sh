@@ -22,7 +22,7 @@ patterns=$(cd "$(dirname "$0")/.." && pwd)/splat-patterns.txt
 limit=${EPM_BINARY_TIMEOUT:-1200}
 failed=0
 
-export EPM_REQUIRE_MODULE=1
+export EPM_REQUIRE_MODULE=1 EPM_MODULE=$ko
 
 ok() { echo "ok - $*"; }
 not_ok() {

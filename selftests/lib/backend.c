@@ -33,6 +33,7 @@ const struct backend backend_native = {
 	.wait		= epoll_wait,
 	.pwait		= epoll_pwait,
 	.pwait2		= epoll_pwait2,
+	.max_user_watches = "/proc/sys/fs/epoll/max_user_watches",
 	.raw_pwait	= native_raw_pwait,
 };
 
@@ -71,5 +72,14 @@ const struct backend backend_epollmod = {
 	.wait		= epollmod_wait,
 	.pwait		= epollmod_pwait,
 	.pwait2		= epollmod_pwait2,
+	.max_user_watches = "/sys/module/epollmod/parameters/max_user_watches",
 	.raw_pwait	= epollmod_raw_pwait,
 };
+
+int other_backend_instance(void)
+{
+	const struct backend *other = be == &backend_native ?
+				      &backend_epollmod : &backend_native;
+
+	return other->create1(EPOLL_CLOEXEC);
+}

@@ -30,6 +30,8 @@ struct backend {
 		     int timeout, const sigset_t *sigmask);
 	int (*pwait2)(int epfd, struct epoll_event *events, int maxevents,
 		      const struct timespec *timeout, const sigset_t *sigmask);
+	/* where the per-user limit on watches is set */
+	const char *max_user_watches;
 	/* epoll_pwait(2) below glibc: any sigsetsize */
 	int (*raw_pwait)(int epfd, struct epoll_event *events, int maxevents,
 			 int timeout, const void *sigmask, size_t sigsetsize);
@@ -68,6 +70,12 @@ extern const struct backend *be;
 	DIFF_FIXTURE_VARIANTS(fixture);					\
 	FIXTURE_SETUP(fixture) { BACKEND_SELECT(variant->be); }		\
 	FIXTURE_TEARDOWN(fixture) { }
+
+/*
+ * An epoll instance of the other backend: to this one, as foreign as any
+ * file that is not an instance. -1 if that backend is not available.
+ */
+int other_backend_instance(void);
 
 static inline int ep_create(int size)
 {

@@ -172,3 +172,46 @@ int fdinfo_count(int ep)
 	fclose(f);
 	return n;
 }
+
+long epm_stat(const char *name)
+{
+	char key[64];
+	long value, found = -1;
+	FILE *f = fopen("/sys/kernel/debug/epollmod/stats", "re");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", key, &value) == 2) {
+		if (!strcmp(key, name)) {
+			found = value;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+long epm_stat_settle(const char *name, long value, int ms)
+{
+	int64_t deadline = now_ns() + ms * 1000000LL;
+	long now;
+
+	while ((now = epm_stat(name)) > value && now_ns() < deadline)
+		sleep_ms(10);
+	return now;
+}
+
+void epm_stat_quiesce(void)
+{
+	int64_t deadline = now_ns() + 5000000000LL;
+	long last = -2, now;
+	int stable = 0;
+
+	/* Stragglers of an earlier test go within a sweep or two. */
+	while (stable < 6 && now_ns() < deadline) {
+		now = epm_stat("instances") * 1000003 + epm_stat("watched_files");
+		stable = now == last ? stable + 1 : 0;
+		last = now;
+		sleep_ms(100);
+	}
+}

@@ -60,4 +60,16 @@ extern volatile int sigusr1_seen;
 /* Count of the given fd's lines "tfd: N" in /proc/self/fdinfo/<ep>. */
 int fdinfo_count(int ep);
 
+/*
+ * A counter from /sys/kernel/debug/epollmod/stats (instances, watches,
+ * forwarded_wakes, ...); -1 if it cannot be read.
+ */
+long epm_stat(const char *name);
+
+/* Wait up to @ms for counter @name to drop to @value; returns it then. */
+long epm_stat_settle(const char *name, long value, int ms);
+
+/* Wait until the module's live-object counters stop moving (max 5 s). */
+void epm_stat_quiesce(void);
+
 #endif /* EPM_UTIL_H */
