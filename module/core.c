@@ -28,7 +28,9 @@
  * (level-triggered, or rearmed), or becomes idle. So no event that arrives
  * during a scan is lost, and the callback never touches a scan's batch.
  * Items requeued by a scan carry its id, and the scan stops when it meets
- * one: an event is delivered at most once per wait.
+ * one: an event is delivered at most once per wait. ep->nready counts the
+ * items queued or taken, so that the lockless look of a non-blocking wait
+ * never misses an item that is between the two.
  *
  * LOCK ORDER (outer first)
  *
@@ -118,6 +120,8 @@ struct epm_instance *epm_instance_create(struct file *file)
 	ep->items = RB_ROOT_CACHED;
 	ep->file = file;
 	refcount_set(&ep->ref, 1);
+	/* The first wait that finds nothing checks at once. */
+	ep->liveness_at = jiffies - 1;
 	epm_forward_init(ep);
 	epm_stat_inc(EPM_STAT_INSTANCES);
 	return ep;
@@ -319,6 +323,7 @@ static int epm_hook_wake(wait_queue_entry_t *wait, unsigned int mode,
 	if (item->rstate == EPM_IDLE) {
 		list_add_tail(&item->ready, &ep->ready);
 		item->rstate = EPM_QUEUED;
+		WRITE_ONCE(ep->nready, ep->nready + 1);
 		epm_item_stay_awake(item);
 	} else if (item->rstate == EPM_TAKEN) {
 		item->rearm = true;
@@ -438,6 +443,7 @@ static bool epm_queue_ready(struct epm_instance *ep, struct epm_item *item)
 	if (item->rstate == EPM_IDLE) {
 		list_add_tail(&item->ready, &ep->ready);
 		item->rstate = EPM_QUEUED;
+		WRITE_ONCE(ep->nready, ep->nready + 1);
 		epm_item_stay_awake(item);
 		/* Waiters queue under ep->lock, which we hold. */
 		if (waitqueue_active(&ep->wq))
@@ -451,8 +457,8 @@ static bool epm_queue_ready(struct epm_instance *ep, struct epm_item *item)
 
 static bool epm_events_available(struct epm_instance *ep)
 {
-	/* A scan in progress may leave events behind: count it. */
-	return !list_empty_careful(&ep->ready) || READ_ONCE(ep->taken);
+	/* Items taken by a scan in progress count: it may leave them ready. */
+	return READ_ONCE(ep->nready);
 }
 
 /*
@@ -475,7 +481,6 @@ static int epm_take(struct epm_instance *ep, struct list_head *batch,
 		item->rearm = false;
 		n++;
 	}
-	ep->taken += n;
 	spin_unlock_irq(&ep->lock);
 	return n;
 }
@@ -490,6 +495,14 @@ static void epm_requeue(struct epm_instance *ep, struct epm_item *item,
 	epm_item_stay_awake(item);
 }
 
+/* An item leaves the ready list and the scans for good (ep->lock). */
+static void epm_unqueue(struct epm_instance *ep, struct epm_item *item)
+{
+	list_del_init(&item->ready);
+	item->rstate = EPM_IDLE;
+	WRITE_ONCE(ep->nready, ep->nready - 1);
+}
+
 /*
  * Put a scan's batch back according to each item's outcome, and wake a
  * waiter if events are left: another thread may be waiting for them.
@@ -502,7 +515,6 @@ static void epm_settle(struct epm_instance *ep, struct list_head *batch,
 
 	spin_lock_irq(&ep->lock);
 	list_for_each_entry_safe(item, tmp, batch, ready) {
-		ep->taken--;
 		switch (item->outcome) {
 		case EPM_KEEP_AT_HEAD:
 			list_move_tail(&item->ready, &front);
@@ -513,16 +525,13 @@ static void epm_settle(struct epm_instance *ep, struct list_head *batch,
 			break;
 		case EPM_DISARM:
 			item->events &= EPM_PRIVATE_BITS;
-			list_del_init(&item->ready);
-			item->rstate = EPM_IDLE;
+			epm_unqueue(ep, item);
 			break;
 		case EPM_DROP:
-			if (item->rearm) {
+			if (item->rearm)
 				epm_requeue(ep, item, scan_id);
-			} else {
-				list_del_init(&item->ready);
-				item->rstate = EPM_IDLE;
-			}
+			else
+				epm_unqueue(ep, item);
 			break;
 		}
 		item->rearm = false;
@@ -603,7 +612,7 @@ static int epm_harvest(struct epm_instance *ep,
 				__pm_relax(ws);
 			}
 			item->outcome = EPM_DROP;
-			if (epm_file_dead(item->ef)) {
+			if (epm_item_dead(item)) {
 				epm_collect_dead(item->ef, dead);
 				continue;
 			}
@@ -651,7 +660,7 @@ static __poll_t epm_scan_readiness(struct epm_instance *ep, int depth,
 	while (!res && epm_take(ep, &batch, 1, scan_id)) {
 		item = list_first_entry(&batch, struct epm_item, ready);
 		item->outcome = EPM_DROP;
-		if (!epm_file_dead(item->ef) &&
+		if (!epm_item_dead(item) &&
 		    epm_item_poll(item, &pt, depth + 1, may_block)) {
 			item->outcome = EPM_KEEP_AT_HEAD;
 			res = EPOLLIN | EPOLLRDNORM;
@@ -671,7 +680,7 @@ static __poll_t epm_readiness_guess(struct epm_instance *ep)
 	bool avail;
 
 	spin_lock_irq(&ep->lock);
-	avail = !list_empty(&ep->ready) || ep->taken;
+	avail = ep->nready;
 	spin_unlock_irq(&ep->lock);
 	return avail ? EPOLLIN | EPOLLRDNORM : 0;
 }
@@ -724,8 +733,7 @@ static void epm_item_free(struct epm_instance *ep, struct epm_item *item)
 	/* Scans hold ep->mtx, as we do: the item cannot be taken. */
 	WARN_ON_ONCE(item->rstate == EPM_TAKEN);
 	if (item->rstate == EPM_QUEUED)
-		list_del_init(&item->ready);
-	item->rstate = EPM_IDLE;
+		epm_unqueue(ep, item);
 	spin_unlock_irq(&ep->lock);
 
 	wakeup_source_unregister(epm_item_ws(item));
@@ -891,8 +899,9 @@ static int epm_waiter_wake(wait_queue_entry_t *wait, unsigned int mode,
 
 /*
  * The per-call liveness check: look at up to EPM_LIVENESS_BUDGET items,
- * round robin, and collect the files found dead. Runs on calls that found
- * no event, so busy instances do not pay for it.
+ * round robin, and collect the files found dead. Runs on waits that found
+ * no event, at most once a jiffy per instance, so that neither busy
+ * instances nor busy pollers pay for it.
  */
 void epm_check_liveness(struct epm_instance *ep, struct list_head *dead)
 {
@@ -900,13 +909,16 @@ void epm_check_liveness(struct epm_instance *ep, struct list_head *dead)
 	struct epm_item *item = NULL;
 	int budget = EPM_LIVENESS_BUDGET;
 
+	if (time_before(jiffies, READ_ONCE(ep->liveness_at)))
+		return;
 	mutex_lock(&ep->mtx);
+	ep->liveness_at = jiffies + 1;
 	start = epm_find_after(ep, ep->sweep_file, ep->sweep_fd);
 	if (!start)
 		start = rb_first_cached(&ep->items);
 	for (rbp = start; rbp && budget--;) {
 		item = rb_entry(rbp, struct epm_item, node);
-		if (epm_file_dead(item->ef))
+		if (epm_item_dead(item))
 			epm_collect_dead(item->ef, dead);
 		rbp = rb_next(rbp) ?: rb_first_cached(&ep->items);
 		if (rbp == start)
@@ -1029,7 +1041,7 @@ void epm_show_fdinfo(struct seq_file *m, struct file *file)
 		struct inode *inode = file_inode(item->file);
 
 		/* Linux forgets a watch when its file dies. */
-		if (epm_file_dead(item->ef))
+		if (epm_item_dead(item))
 			continue;
 		seq_printf(m, "tfd: %8d events: %8x data: %16llx  pos:%lli ino:%lx sdev:%x\n",
 			   item->fd, item->events, (long long)item->data,

@@ -6,6 +6,7 @@
 
 #include <linux/file.h>
 
+#include "compat.h"
 #include "epm.h"
 
 /* Is @file an epoll instance, ours or native? */
@@ -21,12 +22,15 @@ int epm_ctl(struct epm_instance *ep, int op, int fd,
 	struct epoll_event ev;
 	struct epm_item *item;
 	struct file *tfile;
+	struct fd tf;
 	int err;
 
 	if (op != EPOLL_CTL_DEL && copy_from_user(&ev, uevent, sizeof(ev)))
 		return -EFAULT;
 
-	tfile = fget(fd);
+	/* Borrowed, as epoll_ctl(2) does: a watch takes its own reference. */
+	tf = fdget(fd);
+	tfile = fd_file(tf);
 	if (!tfile)
 		return -EBADF;
 
@@ -121,6 +125,6 @@ out_nest:
 		goto again;
 	}
 out:
-	fput(tfile);
+	fdput(tf);
 	return err;
 }

@@ -126,7 +126,12 @@ struct epm_instance {
 	wait_queue_head_t wq;		/* waiters in EPOLLMOD_IOC_WAIT */
 	wait_queue_head_t poll_wait;	/* poll(), select(), outer instances */
 	struct list_head ready;		/* EPM_QUEUED items, in order */
-	unsigned int taken;		/* EPM_TAKEN items (under @lock) */
+	/*
+	 * Items queued or taken by a scan, under @lock. One word, so that a
+	 * lockless look sees an item that stays ready at every moment of a
+	 * scan, whichever list it is on.
+	 */
+	unsigned int nready;
 	u32 scan_id;			/* the current scan (under @mtx) */
 	struct rb_root_cached items;	/* under @mtx */
 	struct file *file;
@@ -134,9 +139,10 @@ struct epm_instance {
 	refcount_t ref;			/* the file, and one per item */
 	struct wakeup_source *ws;	/* held while a scan delivers */
 
-	/* Where the per-call liveness check resumes (under @mtx). */
+	/* Where the per-call liveness check resumes, and when it may (@mtx). */
 	struct file *sweep_file;
 	int sweep_fd;
+	unsigned long liveness_at;	/* jiffies */
 
 	/* Nesting (nest.c). */
 	u64 loop_gen;			/* visited by loop check @loop_gen */
@@ -227,6 +233,12 @@ static inline bool epm_file_dead(const struct epm_file *ef)
 {
 	/* Only our reference is left: no fd, no mapping, nothing in flight. */
 	return file_count(ef->file) == 1;
+}
+
+/* epm_file_dead() for an item's file, one load shorter. */
+static inline bool epm_item_dead(const struct epm_item *item)
+{
+	return file_count(item->file) == 1;
 }
 
 bool epm_file_claim_release(struct epm_file *ef);

@@ -217,12 +217,22 @@ static void epm_sweep_fn(struct work_struct *work)
 		epm_sweep_kick();
 }
 
-/* Make sure a sweep is scheduled. */
+/* Files a sweep may look at per interval before the interval grows. */
+#define EPM_SWEEP_FILES_PER_INTERVAL	25000
+
+/*
+ * Make sure a sweep is scheduled. A sweep looks at every watched file:
+ * past EPM_SWEEP_FILES_PER_INTERVAL of them, the interval grows with
+ * their number, so that sweeping costs the same CPU whatever it is.
+ */
 void epm_sweep_kick(void)
 {
-	unsigned long delay = msecs_to_jiffies(max(READ_ONCE(epm_sweep_interval_ms), 1U));
+	unsigned int files = atomic_read(&epm_files.nelems);
+	unsigned long ms = max(READ_ONCE(epm_sweep_interval_ms), 1U);
 
-	queue_delayed_work(system_unbound_wq, &epm_sweep_work, delay);
+	ms *= max(1U, files / EPM_SWEEP_FILES_PER_INTERVAL);
+	queue_delayed_work(system_unbound_wq, &epm_sweep_work,
+			   msecs_to_jiffies(ms));
 }
 
 /* Sweep now, in the caller's context (which holds no instance mutex). */

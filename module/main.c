@@ -22,7 +22,7 @@ MODULE_PARM_DESC(max_user_watches,
 		 "Watches one user may have across all instances (default: Linux's, 4% of low memory)");
 module_param_named(sweep_interval_ms, epm_sweep_interval_ms, uint, 0644);
 MODULE_PARM_DESC(sweep_interval_ms,
-		 "How often watched files are checked for being closed by every user (ms, default 250)");
+		 "How often watched files are checked for being closed by every user (ms per 25000 files, default 250)");
 
 static struct dentry *epm_debugfs;
 
@@ -86,6 +86,9 @@ static long epm_ioctl_info(void __user *uarg)
 		return -EFAULT;
 	if (usize < EPOLLMOD_INFO_SIZE_VER0)
 		return -EINVAL;
+	/* As for the other structs: no caller has a struct this big. */
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
 
 	info.size = min_t(u32, usize, sizeof(info));
 	info.abi_version = EPOLLMOD_ABI_VERSION;

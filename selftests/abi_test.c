@@ -81,6 +81,24 @@ TEST_F(abi, info_longer_struct_zero_filled)
 	}
 }
 
+/* A size no struct will ever have is refused, not zero-filled. */
+TEST_F(abi, info_huge_size_e2big)
+{
+	struct epollmod_info info;
+
+	memset(&info, 0xa5, sizeof(info));
+	info.size = 0xffffffff;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->ep, EPOLLMOD_IOC_INFO, &info));
+	EXPECT_EQ(E2BIG, errno);
+	info.size = 4097;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->ep, EPOLLMOD_IOC_INFO, &info));
+	EXPECT_EQ(E2BIG, errno);
+	/* Nothing was written. */
+	EXPECT_EQ(0xa5a5a5a5, info.abi_version);
+}
+
 TEST_F(abi, info_bad_pointer_efault)
 {
 	errno = 0;
