@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * An ioctl fuzzer for /dev/epollmod: random command numbers, random
+ * argument bytes and sizes, NULL, unmapped, straddling and kernel-space
+ * pointers, huge and negative counts and timeouts, and every kind of fd
+ * (other instances, native epoll, closed fds, files without ->poll, the
+ * instance itself), mixed with closes and reopens.
+ *
+ * Every call must return an error from the documented set or a valid
+ * result, and never block (each instance keeps a ready level-triggered
+ * item, so even an infinite wait returns). The harness's kernel-log check
+ * fails the test on any splat.
+ *
+ * EPM_FUZZ_ITERATIONS (default 20000) and EPM_FUZZ_SEED (default: time)
+ * control a run; the seed is printed so a failure can be replayed.
+ */
+#include "lib/harness.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+#include <linux/epollmod.h>
+#include <epollmod/epollmod.h>
+
+#include "lib/util.h"
+
+#define INSTANCES	4
+#define TARGETS		12
+
+struct fuzz {
+	uint64_t rng;
+	long page;
+	char *buf;		/* two pages; the second is unmapped */
+	char *arg;		/* ditto, for the ioctl's own argument */
+	int eps[INSTANCES];
+	int ready[INSTANCES];	/* a ready eventfd in each instance */
+	int targets[TARGETS];
+};
+
+static uint64_t next(struct fuzz *f)
+{
+	/* xorshift64*: small, fast, reproducible from the seed */
+	f->rng ^= f->rng >> 12;
+	f->rng ^= f->rng << 25;
+	f->rng ^= f->rng >> 27;
+	return f->rng * 0x2545f4914f6cdd1dULL;
+}
+
+static uint64_t pick(struct fuzz *f, uint64_t n)
+{
+	return next(f) % n;
+}
+
+/* A user pointer worth trying for a buffer of @len bytes. */
+static uint64_t some_pointer(struct fuzz *f, size_t len)
+{
+	switch (pick(f, 8)) {
+	case 0:
+		return 0;				/* NULL */
+	case 1:
+		return (uint64_t)(uintptr_t)(f->buf + f->page);	/* unmapped */
+	case 2:	/* straddles into the unmapped page */
+		return (uint64_t)(uintptr_t)(f->buf + f->page - len / 2 - 1);
+	case 3:
+		return 0xffff888000000000ULL;		/* kernel space */
+	case 4:
+		return -4096ULL;
+	case 5:
+		return next(f);				/* anything */
+	default:
+		return (uint64_t)(uintptr_t)(f->buf + pick(f, 64));
+	}
+}
+
+static int some_fd(struct fuzz *f)
+{
+	int fd;
+
+	switch (pick(f, 6)) {
+	case 0:
+		return f->eps[pick(f, INSTANCES)];
+	case 1:
+		return -1 - (int)pick(f, 3);
+	case 2:
+		fd = (int)pick(f, 1200);		/* often closed */
+		/* The ready items keep every wait from blocking. */
+		for (int i = 0; i < INSTANCES; i++)
+			if (fd == f->ready[i])
+				return -1;
+		return fd;
+	default:
+		return f->targets[pick(f, TARGETS)];
+	}
+}
+
+static uint32_t some_events(struct fuzz *f)
+{
+	static const uint32_t bits[] = {
+		EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLERR, EPOLLHUP, EPOLLRDHUP,
+		EPOLLET, EPOLLONESHOT, EPOLLEXCLUSIVE, EPOLLWAKEUP, EPOLLMSG,
+	};
+	uint32_t ev = 0;
+
+	if (!pick(f, 8))
+		return (uint32_t)next(f);
+	for (int i = pick(f, 4); i >= 0; i--)
+		ev |= bits[pick(f, ARRAY_SIZE(bits))];
+	return ev;
+}
+
+/* Fill the start of the buffer with a plausible, then mutated, struct. */
+static unsigned long some_command(struct fuzz *f, void *arg)
+{
+	union {
+		struct epollmod_ctl ctl;
+		struct epollmod_wait wait;
+		struct epollmod_info info;
+		unsigned char raw[128];
+	} *u = arg;
+	static const uint32_t sizes[] = { 0, 1, 7, 24, 32, 48, 56, 4096, 4097,
+					  0xffffffff };
+	struct epoll_event ev = ev_of(some_events(f), next(f));
+	unsigned long cmd;
+
+	memset(u, 0, sizeof(*u));
+	switch (pick(f, 4)) {
+	case 0:
+		cmd = EPOLLMOD_IOC_CTL;
+		u->ctl.size = sizeof(u->ctl);
+		u->ctl.op = pick(f, 8) ? 1 + pick(f, 3) : (int)next(f);
+		u->ctl.fd = some_fd(f);
+		memcpy(f->buf + 64, &ev, sizeof(ev));
+		u->ctl.event = pick(f, 4) ? (uintptr_t)(f->buf + 64) :
+					    some_pointer(f, sizeof(ev));
+		break;
+	case 1:
+		cmd = EPOLLMOD_IOC_WAIT;
+		u->wait.size = sizeof(u->wait);
+		u->wait.flags = pick(f, 2) ? EPOLLMOD_WAIT_TIMESPEC : 0;
+		u->wait.events = pick(f, 2) ? (uintptr_t)(f->buf + 256) :
+					      some_pointer(f, 64);
+		u->wait.maxevents = pick(f, 4) ? 1 + pick(f, 8) : (int)next(f);
+		u->wait.timeout_ms = pick(f, 2) ? 0 : (int)next(f);
+		u->wait.timeout = some_pointer(f, 16);
+		u->wait.sigmask = pick(f, 2) ? 0 : some_pointer(f, 8);
+		u->wait.sigsetsize = pick(f, 4) ? 8 : next(f);
+		break;
+	case 2:
+		cmd = EPOLLMOD_IOC_INFO;
+		u->info.size = sizeof(u->info);
+		break;
+	default:
+		cmd = pick(f, 2) ? _IOC(pick(f, 4), EPOLLMOD_IOC_MAGIC,
+					pick(f, 256), pick(f, 256)) :
+				   (unsigned long)next(f);
+		for (unsigned int i = 0; i < sizeof(u->raw); i++)
+			u->raw[i] = next(f);
+		break;
+	}
+	/* Mutate: a size, a reserved field, or random bytes. */
+	switch (pick(f, 6)) {
+	case 0:
+		u->ctl.size = sizes[pick(f, ARRAY_SIZE(sizes))];
+		break;
+	case 1:
+		u->ctl.flags = next(f);
+		break;
+	case 2:
+		u->raw[pick(f, 64)] = next(f);
+		break;
+	}
+	/* Never block for real: an infinite timespec only with an event. */
+	if (u->wait.timeout && !pick(f, 2))
+		u->wait.timeout = 0;
+	return cmd;
+}
+
+static bool allowed(int err)
+{
+	switch (err) {
+	case EINVAL: case EFAULT: case ENOTTY: case E2BIG: case EBADF:
+	case EPERM: case EEXIST: case ENOENT: case ELOOP: case ENOSPC:
+	case ENOMEM: case EINTR:
+		return true;
+	}
+	return false;
+}
+
+static void reopen_target(struct fuzz *f, int i)
+{
+	int p[2], s[2];
+
+	if (f->targets[i] >= 0)
+		close(f->targets[i]);
+	switch (i % 6) {
+	case 0:
+		f->targets[i] = efd_new(pick(f, 2));
+		break;
+	case 1:
+		f->targets[i] = pipe_new(p) ? -1 : (close(p[1]), p[0]);
+		break;
+	case 2:
+		f->targets[i] = unix_pair(s) ? -1 : (close(s[1]), s[0]);
+		break;
+	case 3:
+		f->targets[i] = epoll_create1(EPOLL_CLOEXEC);	/* native */
+		break;
+	case 4:
+		f->targets[i] = memfd_create("fuzz", MFD_CLOEXEC); /* no poll */
+		break;
+	default:
+		f->targets[i] = epollmod_create1(EPOLL_CLOEXEC);
+		break;
+	}
+}
+
+static void reopen_instance(struct fuzz *f, int i)
+{
+	struct epoll_event ev = ev_of(EPOLLIN, 0xf00d);
+
+	if (f->eps[i] >= 0)
+		close(f->eps[i]);
+	f->eps[i] = epollmod_create1(EPOLL_CLOEXEC);
+	epollmod_ctl(f->eps[i], EPOLL_CTL_ADD, f->ready[i], &ev);
+}
+
+FIXTURE(fuzz) {
+	struct fuzz f;
+};
+
+FIXTURE_SETUP(fuzz)
+{
+	struct fuzz *f = &self->f;
+	int probe = epollmod_create1(EPOLL_CLOEXEC);
+
+	if (probe < 0) {
+		if (getenv("EPM_REQUIRE_MODULE"))
+			ASSERT_LE(0, probe);
+		EPM_SKIP_TEST("epollmod module not loaded");
+	}
+	close(probe);
+	f->page = sysconf(_SC_PAGESIZE);
+	f->buf = mmap(NULL, 2 * f->page, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, f->buf);
+	ASSERT_EQ(0, munmap(f->buf + f->page, f->page));
+	/*
+	 * The argument declares its own size: INFO may fill up to a page of
+	 * it. Give it that page, ending where memory ends.
+	 */
+	f->arg = mmap(NULL, 2 * f->page, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, f->arg);
+	ASSERT_EQ(0, munmap(f->arg + f->page, f->page));
+	for (int i = 0; i < INSTANCES; i++) {
+		f->eps[i] = -1;
+		f->ready[i] = efd_new(1);
+		reopen_instance(f, i);
+		ASSERT_LE(0, f->eps[i]);
+	}
+	for (int i = 0; i < TARGETS; i++) {
+		f->targets[i] = -1;
+		reopen_target(f, i);
+	}
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+}
+
+TEST_F_TIMEOUT(fuzz, random_ioctls, 600)
+{
+	struct fuzz *f = &self->f;
+	const char *env = getenv("EPM_FUZZ_ITERATIONS");
+	long iterations = env ? atol(env) : 20000, calls = 0, errors = 0;
+	uint64_t seed = getenv("EPM_FUZZ_SEED") ?
+			strtoull(getenv("EPM_FUZZ_SEED"), NULL, 0) :
+			(uint64_t)now_ns();
+
+	f->rng = seed | 1;
+	TH_LOG("seed %#llx, %ld iterations", (unsigned long long)seed,
+	       iterations);
+	for (long i = 0; i < iterations; i++) {
+		unsigned char *arg = (unsigned char *)f->arg;
+		unsigned long cmd;
+		void *argp;
+		int ep, ret;
+
+		switch (pick(f, 64)) {
+		case 0:
+			reopen_instance(f, pick(f, INSTANCES));
+			continue;
+		case 1:
+			reopen_target(f, pick(f, TARGETS));
+			continue;
+		}
+		ep = f->eps[pick(f, INSTANCES)];
+		cmd = some_command(f, arg);
+		argp = pick(f, 16) ? arg :
+			(void *)(uintptr_t)some_pointer(f, 128);
+		ret = ioctl(ep, cmd, argp);
+		calls++;
+		if (ret < 0) {
+			errors++;
+			ASSERT_TRUE(allowed(errno))
+				TH_LOG("iteration %ld: cmd %#lx gave %s", i, cmd,
+				       strerror(errno));
+		} else if (cmd == EPOLLMOD_IOC_WAIT) {
+			ASSERT_GE(8, ret) TH_LOG("iteration %ld", i);
+		}
+	}
+	TH_LOG("%ld calls, %ld errors", calls, errors);
+	/* The instances still work. */
+	for (int i = 0; i < INSTANCES; i++) {
+		struct epoll_event ev[8];
+
+		reopen_instance(f, i);
+		EXPECT_EQ(1, epollmod_wait(f->eps[i], ev, 8, 0));
+	}
+}
+
+EPM_HARNESS_MAIN
