@@ -12,8 +12,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -100,36 +103,19 @@ PUBLIC int epollmod_create(int size)
 }
 
 /*
- * What stands for epfd when native epoll is asked: -1 for a closed epfd, a
- * fresh eventfd (valid, and not an epoll instance) for an open one. -1 with
- * errno EMFILE or ENFILE when the fd table is full.
+ * Native epoll, asked about an fd that is not an epoll instance, fails in
+ * the running kernel's order of checks: that is the answer for such an
+ * epfd. Every question below is one native epoll must refuse, so nothing
+ * changes hands.
  */
-static int probe_for(int epfd)
-{
-	if (!fd_is_open(epfd))
-		return -1;
-	return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-}
 
-/*
- * epfd is not an instance: ask native epoll the same question with an fd
- * that stands for epfd (-1 for a closed one, a fresh eventfd for an open
- * one), so that its checks run in the running kernel's order and end in
- * EBADF or EINVAL, or earlier in EFAULT, EPERM, ...
- */
+/* ctl on (fd, fd): the checks epfd would pass, then EINVAL for "itself". */
 static int ctl_error(int epfd, int op, int fd, struct epoll_event *event)
 {
-	int probe = probe_for(epfd);
-	int err;
+	int stand_in = fd_is_open(epfd) ? fd : -1;
 
-	if (probe < 0 && errno != EBADF)
-		return -1;
-	if (syscall(SYS_epoll_ctl, probe, op, fd, event) == 0)
-		errno = EINVAL; /* unreachable: a probe is never an epoll */
-	err = errno;
-	if (probe >= 0)
-		close(probe);
-	errno = err;
+	if (syscall(SYS_epoll_ctl, stand_in, op, fd, event) == 0)
+		errno = EINVAL; /* unreachable: native refuses fd in itself */
 	return -1;
 }
 
@@ -150,36 +136,70 @@ PUBLIC int epollmod_ctl(int epfd, int op, int fd, struct epoll_event *event)
 }
 
 /*
- * epoll_wait() is a cancellation point in glibc; ioctl() is not. Waiting
- * with asynchronous cancellation enabled gives back what glibc gives.
+ * epoll_wait() is a cancellation point in glibc; ioctl() is not. A wait
+ * that may block runs with asynchronous cancellation enabled, as glibc's
+ * does; one that cannot block only tests for a pending cancellation.
  */
 static int wait_ioctl(int epfd, struct epollmod_wait *arg)
 {
+	bool blocks =
+		(arg->flags & EPOLLMOD_WAIT_TIMESPEC) || arg->timeout_ms != 0;
 	int old_type, ret;
 
+	if (!blocks) {
+		pthread_testcancel();
+		return ioctl(epfd, EPOLLMOD_IOC_WAIT, arg);
+	}
 	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &old_type);
 	ret = ioctl(epfd, EPOLLMOD_IOC_WAIT, arg);
 	pthread_setcanceltype(old_type, NULL);
 	return ret;
 }
 
-/* As ctl_error(), for the three waits. */
+/* Is fd a native epoll instance? (Readable from /proc without an fd.) */
+static bool native_epoll(int fd)
+{
+	char path[32], link[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return true; /* cannot tell: be careful */
+	link[n] = '\0';
+	return !strcmp(link, "anon_inode:[eventpoll]");
+}
+
+/*
+ * A wait on epfd itself, unless it is a native epoll (that wait could
+ * succeed): then on a fresh eventfd. -1 for a closed epfd.
+ */
 static int wait_error(int epfd, const struct epollmod_wait *arg)
 {
 	const void *events = (const void *)(uintptr_t)arg->events;
 	const void *sigmask = (const void *)(uintptr_t)arg->sigmask;
-	int probe = probe_for(epfd);
+	int stand_in = -1, probe = -1;
 	long ret;
 	int err;
 
-	if (probe < 0 && errno != EBADF)
-		return -1;
+	if (fd_is_open(epfd)) {
+		stand_in = epfd;
+		if (native_epoll(epfd)) {
+			stand_in = probe = eventfd(0, EFD_CLOEXEC);
+			if (probe < 0) {
+				/* No fd to ask with: the likeliest answer. */
+				errno = EINVAL;
+				return -1;
+			}
+		}
+	}
 	if (arg->flags & EPOLLMOD_WAIT_TIMESPEC)
-		ret = syscall(SYS_epoll_pwait2, probe, events, arg->maxevents,
+		ret = syscall(SYS_epoll_pwait2, stand_in, events,
+			      arg->maxevents,
 			      (const void *)(uintptr_t)arg->timeout, sigmask,
 			      KERNEL_SIGSET_SIZE);
 	else
-		ret = syscall(SYS_epoll_pwait, probe, events, arg->maxevents,
+		ret = syscall(SYS_epoll_pwait, stand_in, events, arg->maxevents,
 			      arg->timeout_ms, sigmask, KERNEL_SIGSET_SIZE);
 	err = ret >= 0 ? EINVAL : errno;
 	if (probe >= 0)

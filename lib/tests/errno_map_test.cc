@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -180,6 +181,32 @@ int main()
 			}
 		}
 	}
+
+	/*
+	 * With the fd table full, the answers are still native's: nothing on
+	 * these paths may need an fd of its own.
+	 */
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	int spare = dup(efd);
+	CHECK(spare >= 0);
+	struct rlimit full = {(rlim_t)spare + 1, rl.rlim_max};
+	close(spare);
+	CHECK(setrlimit(RLIMIT_NOFILE, &full) == 0);
+	int filler = dup(efd); /* takes the last slot */
+	CHECK(filler >= 0 && dup(efd) < 0 && errno == EMFILE);
+	compare("ctl(eventfd) with a full table", run([&] {
+			return epollmod_ctl(efd, EPOLL_CTL_ADD, efd2, &ev);
+		}),
+		run([&] { return epoll_ctl(efd, EPOLL_CTL_ADD, efd2, &ev); }));
+	compare("wait(eventfd) with a full table",
+		run([&] { return epollmod_wait(efd, out, 4, 0); }),
+		run([&] { return epoll_wait(efd, out, 4, 0); }));
+	compare("wait(native epoll) with a full table",
+		run([&] { return epollmod_wait(native_ep, out, 4, 0); }),
+		run([&] { return epoll_wait(efd2, out, 4, 0); }));
+	close(filler);
+	setrlimit(RLIMIT_NOFILE, &rl);
 
 	close(efd);
 	close(efd2);

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+# install_test.sh BUILD_DIR LIBDIR CONSUMER_DIR
+#
+# make install, tested. Installs BUILD_DIR into a fresh prefix
+# (BUILD_DIR/install-test/prefix), checks that every file a user needs is
+# there, then builds the consumer against that prefix twice, with CMake's
+# find_package(epollmod) and with pkg-config, and runs both builds. On the
+# host the module is not loaded (and EPOLLMOD_DEVICE names no device, so
+# the same holds in the VM): each build must link the installed library
+# and report that the module is not loaded.
+set -euo pipefail
+
+build=$1 libdir=$2 consumer=$3
+cmake=${CMAKE:-cmake}
+cxx=${CXX:-c++}
+work=$build/install-test
+prefix=$work/prefix
+
+fail() {
+	echo "install_test: $*" >&2
+	exit 1
+}
+
+rm -rf "$work"
+"$cmake" --install "$build" --prefix "$prefix" >"$work.log" ||
+	fail "cmake --install failed: $(cat "$work.log")"
+
+for file in include/epollmod/epollmod.h include/epollmod/epollmod.hpp \
+	include/linux/epollmod.h "$libdir/libepollmod.so" \
+	"$libdir/libepollmod.a" "$libdir/pkgconfig/epollmod.pc" \
+	"$libdir/cmake/epollmod/epollmodConfig.cmake" \
+	"$libdir/cmake/epollmod/epollmodConfigVersion.cmake" \
+	"$libdir/cmake/epollmod/epollmodTargets.cmake"; do
+	[ -f "$prefix/$file" ] || fail "not installed: $file"
+done
+
+# A consumer build must use the installed library, and run like one.
+check_consumer() {
+	local program=$1 libs out status=0
+	libs=$(ldd "$program")
+	grep -q "libepollmod.so.0 => $prefix/$libdir/" <<<"$libs" ||
+		fail "$program does not load the installed libepollmod: $libs"
+	out=$(EPOLLMOD_DEVICE=/nonexistent/epollmod "$program" 2>&1) || status=$?
+	if [ "$status" != 1 ] || ! grep -q 'kernel module not loaded' <<<"$out"; then
+		fail "$program exited $status without the module: $out"
+	fi
+	echo "$program: $out"
+}
+
+# CMake: find_package(epollmod) with the prefix on CMAKE_PREFIX_PATH.
+"$cmake" -S "$consumer" -B "$work/cmake" -DCMAKE_PREFIX_PATH="$prefix" \
+	-DCMAKE_CXX_COMPILER="$cxx" >"$work/cmake.log" 2>&1 ||
+	fail "configure failed: $(cat "$work/cmake.log")"
+grep -qx "epollmod_DIR:PATH=$prefix/$libdir/cmake/epollmod" \
+	"$work/cmake/CMakeCache.txt" ||
+	fail "find_package(epollmod) found another copy: $(grep epollmod_DIR "$work/cmake/CMakeCache.txt")"
+"$cmake" --build "$work/cmake" >>"$work/cmake.log" 2>&1 ||
+	fail "build failed: $(cat "$work/cmake.log")"
+check_consumer "$work/cmake/consumer"
+
+# pkg-config, from the prefix the .pc file was installed under.
+export PKG_CONFIG_PATH=$prefix/$libdir/pkgconfig
+pc_prefix=$(pkg-config --variable=prefix epollmod)
+[ "$(realpath "$pc_prefix")" = "$(realpath "$prefix")" ] ||
+	fail "epollmod.pc has prefix $pc_prefix, installed in $prefix"
+# shellcheck disable=SC2046 # the flags are words
+"$cxx" -std=c++20 -Wall -Wextra -Werror -o "$work/consumer-pkgconfig" \
+	"$consumer/consumer.cc" $(pkg-config --cflags --libs epollmod) ||
+	fail "build with pkg-config failed"
+LD_LIBRARY_PATH=$prefix/$libdir check_consumer "$work/consumer-pkgconfig"
