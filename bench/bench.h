@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * epbench: epollmod against native epoll, case by case, in one boot.
+ *
+ * Every case runs the same code on both backends; only the three epoll
+ * calls differ (struct backend). Each case repeats its measurement
+ * epb_cfg.reps times, alternating which backend goes first, and records
+ * every sample: the host side (bench/report.py) turns them into medians,
+ * spread, paired ratios and target verdicts.
+ */
+#ifndef EPB_BENCH_H
+#define EPB_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+
+struct backend {
+	const char *name;
+	int (*create1)(int flags);
+	int (*ctl)(int epfd, int op, int fd, struct epoll_event *event);
+	int (*wait)(int epfd, struct epoll_event *events, int maxevents,
+		    int timeout);
+};
+
+enum { EPB_NATIVE, EPB_EPOLLMOD, EPB_NR_BACKENDS };
+extern const struct backend *const epb_backends[EPB_NR_BACKENDS];
+const struct backend *epb_backend_by_name(const char *name);
+
+#define EPB_MAX_REPS	64
+
+/* What the command line chose; the defaults fit 15 minutes under TCG. */
+struct epb_config {
+	int reps;			/* repetitions of every case */
+	double sample_ms;		/* target length of one timed sample */
+	int big_n;			/* the largest interest set (100k) */
+	int harvest_n;			/* watched fds in the harvest case */
+	int herd_threads;
+	double echo_seconds;		/* one echo sample */
+	int echo_connections;
+	const char *echo_server;	/* command template, see echo.c */
+	const char *only;		/* comma-separated case names, or all */
+};
+extern struct epb_config epb_cfg;
+
+/* epb_cfg.big_n idle eventfds, open for the whole run (main.c). */
+extern int *epb_pool;
+
+/*
+ * One measured quantity: epb_cfg.reps samples per backend. Samples of one
+ * repetition are paired (taken back to back, in alternating order).
+ */
+struct epb_result {
+	char id[48];			/* stable key, e.g. "idle.n100000" */
+	int case_no;			/* the case number, 1..7; 0: floor */
+	char title[64];			/* human label, e.g. "idle N=100000" */
+	char params[160];		/* a JSON object */
+	const char *unit;		/* "ns/event", "req/s", ... */
+	bool higher_is_better;
+	/* samples[b][i]: backend b, repetition i; pairs share an index */
+	int count[EPB_NR_BACKENDS];
+	double samples[EPB_NR_BACKENDS][EPB_MAX_REPS];
+	char notes[512];		/* how it was measured, JSON-escaped */
+};
+
+struct epb_result *epb_result_new(int case_no, const char *id,
+				  const char *title, const char *unit,
+				  bool higher_is_better);
+void epb_result_add(struct epb_result *r, int backend, double value);
+void epb_results_json(FILE *out);
+void epb_json_string(FILE *out, const char *s);
+void epb_result_log(const struct epb_result *r);
+
+/* Which backend runs first in repetition @rep: they alternate. */
+static inline int epb_order(int rep, int i)
+{
+	return (rep + i) % EPB_NR_BACKENDS;
+}
+
+/* util.c */
+uint64_t epb_now_ns(void);
+void epb_die(const char *fmt, ...) __attribute__((format(printf, 1, 2),
+						  noreturn));
+void epb_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int epb_eventfd(void);
+void epb_eventfd_signal(int fd);
+bool epb_eventfd_drain(int fd);
+int *epb_eventfds(int n);
+void epb_close_all(int *fds, int n);
+double epb_percentile(double *v, int n, double p);
+long epb_scale_iters(long iters, uint64_t elapsed_ns, double target_ms);
+void epb_raise_nofile(long want);
+void epb_quiesce(void);
+int epb_instance(const struct backend *be, const int *fds, int n,
+		 uint32_t events);
+
+/* The cases (cases.c, ctl.c, latency.c, herd.c, echo.c). */
+void epb_case_floor(void);
+void epb_case_harvest(void);
+void epb_case_idle(void);
+void epb_case_ctl_and_memory(void);
+void epb_case_latency(void);
+void epb_case_herd(void);
+void epb_case_echo(void);
+
+/* The JSON "environment" object: kernel, module parameters, ... */
+void epb_env_json(FILE *out);
+
+#endif /* EPB_BENCH_H */

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Tests of bench/report.py on made-up samples: python3 bench/report_test.py"""
+import json
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, str(Path(__file__).parent))
+import report  # noqa: E402
+
+
+def result(rid, case, samples_native, samples_epollmod, higher=False,
+           **params):
+    return {
+        "id": rid, "case": case, "title": rid, "unit": "u",
+        "higher_is_better": higher, "params": params,
+        "samples": {"native": samples_native, "epollmod": samples_epollmod},
+    }
+
+
+def document(results):
+    return {
+        "schema": 1,
+        "environment": {"kernel": "k", "cpus": 2, "reps": 3,
+                        "sweep_interval_ms": "250",
+                        "sweeps_during": {"idle": 4}},
+        "results": results,
+    }
+
+
+def run(doc):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "results.json"
+        path.write_text(json.dumps(doc))
+        report.main_with(path, Path(tmp))
+        out = json.loads(path.read_text())
+        files = {p.name: p.read_text() for p in Path(tmp).iterdir()}
+    return out, files
+
+
+class ReportTest(unittest.TestCase):
+    def test_ratios_are_paired_costs(self):
+        out, _ = run(document([
+            # A drift that hits both backends of a run alike cancels out.
+            result("harvest.k1", 1, [100, 200, 400], [105, 210, 420], K=1),
+            result("echo.rate", 7, [1000, 500, 250], [800, 400, 200],
+                   higher=True),
+        ]))
+        harvest, echo = out["results"]
+        self.assertEqual(harvest["summary"]["native"]["median"], 200)
+        self.assertAlmostEqual(harvest["summary"]["ratio"]["median"], 1.05)
+        self.assertAlmostEqual(harvest["summary"]["ratio"]["max"], 1.05)
+        # A rate: native/epollmod, so that above 1 means epollmod slower.
+        self.assertAlmostEqual(echo["summary"]["ratio"]["median"], 1.25)
+        met = {t["measure"]: t["met"] for t in out["targets"]}
+        self.assertEqual(met, {"harvest.k1": True, "echo.rate": False})
+
+    def test_flatness_compares_runs_of_one_repetition(self):
+        out, files = run(document([
+            result("idle.n10", 2, [10, 20, 40], [10, 20, 40], N=10),
+            result("idle.n100000", 2, [11, 22, 44], [13, 26, 52],
+                   N=100000),
+        ]))
+        flat = {t["target"]: t for t in out["targets"]}
+        epollmod = next(t for k, t in flat.items() if "epollmod" in k)
+        native = next(t for k, t in flat.items() if "native" in k)
+        self.assertAlmostEqual(epollmod["value"], 1.3)
+        self.assertFalse(epollmod["met"])
+        self.assertIsNone(native["met"])
+        self.assertIn("10 ", files["idle.dat"])
+
+    def test_herd_must_be_exactly_one_in_every_run(self):
+        out, _ = run(document([
+            result("herd.wakeups", 5, [1, 1, 1], [1, 1.0625, 1]),
+        ]))
+        (target,) = out["targets"]
+        self.assertFalse(target["met"])
+        self.assertEqual(target["value"], 1.0625)
+
+    def test_memory_and_table(self):
+        out, files = run(document([
+            result("memory.slab", 6, [208, 208, 208], [200, 200, 200]),
+            result("ctl.add", 3, [10, 10, 10], [20, 20, 20]),
+        ]))
+        met = {t["measure"]: t["met"] for t in out["targets"]}
+        self.assertEqual(met, {"memory.slab": True, "ctl.add": False})
+        table = files["table.txt"]
+        self.assertIn("MISSED  case 3", table)
+        self.assertIn("met     case 6", table)
+        self.assertIn("2.00 [2.00..2.00]", table)
+
+
+if __name__ == "__main__":
+    unittest.main()
