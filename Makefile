@@ -52,7 +52,7 @@ epollmod.ko: $(MODULE_SRCS) | deps
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 lib: $(LIBEPOLLMOD)
-$(LIBEPOLLMOD): $(shell find lib uapi -type f) | deps
+$(LIBEPOLLMOD): $(shell find lib uapi examples -type f) module/epm.h | deps
 	@cmake -S lib -B $(BUILD)/lib -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	@cmake --build $(BUILD)/lib -j$$(nproc)
@@ -92,11 +92,12 @@ debug-kernel: | deps
 style: $(KSRC)/.stamp
 	$(KSRC)/scripts/checkpatch.pl --strict --no-tree --terse --show-types \
 		-f $(wildcard module/*.[ch]) uapi/linux/epollmod.h
-	clang-format --dry-run --Werror $(shell find lib -name '*.[ch]' -o \
-		-name '*.cc' -o -name '*.hpp')
+	clang-format --dry-run --Werror $(shell find lib examples \
+		-name '*.[ch]' -o -name '*.cc' -o -name '*.hpp')
 
 install: lib
 	cmake --install $(BUILD)/lib
+	@[ -n "$(DESTDIR)" ] || ldconfig
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -9,12 +9,21 @@ PACKAGES=(
 	# the module, the library, the selftests
 	make gcc g++ cmake pkg-config kmod libc6-dev libcap-dev libcap2-bin
 	linux-headers-amd64
+	# dkms.conf's check (scripts/dkms-check.sh)
+	dkms
 	# kselftest_harness.h and checkpatch.pl come from the kernel source
 	linux-source-6.1 xz-utils perl
 	# the test VM: Debian's kernel under QEMU, a busybox initramfs
 	linux-image-amd64 qemu-system-x86 busybox-static cpio gzip
+	# the debug kernel (scripts/debug-kernel.sh)
+	bc bison flex libelf-dev util-linux
 	# real programs run in the VM, and style checks
 	python3 clang-format
+	# redis-server (as redis-check-rdb), redis-cli and redis-benchmark,
+	# without the redis-server package's service
+	redis-tools
+	# make bench's plots
+	gnuplot-nox fonts-dejavu-core
 )
 
 missing=()

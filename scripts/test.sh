@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # make test: every check, one TAP listing, one closing line.
 #
-#   host     the library's ctest suite (needs no module)
-#   vm       every selftest in a VM on the distro kernel, differential
-#            tests against native epoll and epollmod in the same boot
-#   selfcheck  the appliance fails a run when the module WARNs
+#   host       the library's ctest suite (needs no module), the benchmark
+#              report's own tests
+#   vm         every selftest in a VM on the distro kernel: differential
+#              tests against native epoll and epollmod in the same boot
+#   realprogs  Python's asyncio and Redis, unmodified, on the module through
+#              the LD_PRELOAD shim, proved by the module's counters
+#   selfcheck  the appliance fails a run when the module WARNs or hangs
 #
 # Prints "N passed, N failed, N skipped" last; exits non-zero on any
 # failure, splat, hang or crash. EPM_TESTS=GLOB narrows the VM selftests.
@@ -63,6 +66,8 @@ host_tests() {
 	rm -f "$out" "$out.tap"
 }
 tap "host: " < <(host_tests)
+tap "host: " < <(python3 "$EPM_ROOT/bench/report_test.py" >/dev/null 2>&1 &&
+	echo "ok - bench report" || echo "not ok - bench report")
 
 # VM: the selftests, on the distro kernel.
 vm_selftests() {
@@ -72,6 +77,15 @@ vm_selftests() {
 	phase "selftests run" $?
 }
 tap "vm: " < <(vm_selftests)
+
+# Real programs through the shim, in a boot of their own.
+vm_realprogs() {
+	"$EPM_ROOT/scripts/vm.sh" --name realprogs -- \
+		scripts/guest/realprogs.sh "$EPM_ROOT/epollmod.ko" \
+		"$EPM_BUILD/lib/libepollmod-preload.so" 2>&1
+	phase "realprogs run" $?
+}
+tap "vm: " < <(vm_realprogs)
 
 # The appliance fails a run when the module WARNs, both ways.
 tap "selfcheck: " < <("$EPM_ROOT/scripts/selfcheck.sh" 2>&1)
