@@ -3,8 +3,17 @@
 // epollmod for C++20: a move-only instance, typed event flags, and
 // std::error_code errors. Every call is one C ABI call; nothing allocates
 // and nothing throws.
+//
+// epollmod::instance runs on the module; epollmod::native_instance is the
+// same class over the kernel's own epoll, so that one program can run on
+// either (to compare them, or to fall back) with the choice made at compile
+// time and nothing paid for it at run time.
 #ifndef EPOLLMOD_EPOLLMOD_HPP
 #define EPOLLMOD_EPOLLMOD_HPP
+
+#if __cplusplus < 202002L
+#error "epollmod.hpp needs C++20 (std::span): compile with -std=c++20"
+#endif
 
 #include <epollmod/epollmod.h>
 
@@ -15,6 +24,7 @@
 #include <span>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include <unistd.h>
@@ -72,6 +82,11 @@ public:
 
 	constexpr std::uint32_t bits() const noexcept { return bits_; }
 	constexpr bool any(events e) const noexcept { return bits_ & e.bits_; }
+	constexpr bool all(events e) const noexcept
+	{
+		return (bits_ & e.bits_) == e.bits_;
+	}
+	constexpr bool none() const noexcept { return !bits_; }
 
 	friend constexpr events operator|(events a, events b) noexcept
 	{
@@ -81,6 +96,7 @@ public:
 	{
 		return events(a.bits_ & b.bits_);
 	}
+	constexpr events operator~() const noexcept { return events(~bits_); }
 	constexpr events &operator|=(events e) noexcept
 	{
 		bits_ |= e.bits_;
@@ -145,24 +161,72 @@ struct event {
 	events what() const noexcept { return events(raw.events); }
 	std::uint64_t data() const noexcept { return raw.data.u64; }
 };
-static_assert(sizeof(event) == sizeof(epoll_event),
+static_assert(sizeof(event) == sizeof(epoll_event) &&
+		      std::is_standard_layout_v<event>,
 	      "wait() hands the kernel's array back unchanged");
 
-// An epollmod instance. Move-only; the fd is closed by the destructor.
-class instance
+// The calls an instance is made of: the module's, through libepollmod.
+struct module_calls {
+	static int create1(int flags) noexcept
+	{
+		return epollmod_create1(flags);
+	}
+	static int ctl(int epfd, int op, int fd, epoll_event *ev) noexcept
+	{
+		return epollmod_ctl(epfd, op, fd, ev);
+	}
+	static int wait(int epfd, epoll_event *out, int max,
+			int timeout) noexcept
+	{
+		return epollmod_wait(epfd, out, max, timeout);
+	}
+	static int pwait2(int epfd, epoll_event *out, int max,
+			  const timespec *timeout,
+			  const sigset_t *sigmask) noexcept
+	{
+		return epollmod_pwait2(epfd, out, max, timeout, sigmask);
+	}
+};
+
+// ... and the kernel's own epoll's.
+struct native_calls {
+	static int create1(int flags) noexcept
+	{
+		return ::epoll_create1(flags);
+	}
+	static int ctl(int epfd, int op, int fd, epoll_event *ev) noexcept
+	{
+		return ::epoll_ctl(epfd, op, fd, ev);
+	}
+	static int wait(int epfd, epoll_event *out, int max,
+			int timeout) noexcept
+	{
+		return ::epoll_wait(epfd, out, max, timeout);
+	}
+	static int pwait2(int epfd, epoll_event *out, int max,
+			  const timespec *timeout,
+			  const sigset_t *sigmask) noexcept
+	{
+		return ::epoll_pwait2(epfd, out, max, timeout, sigmask);
+	}
+};
+
+// An epoll instance. Move-only; the fd is closed by the destructor.
+template <class Calls>
+class basic_instance
 {
 public:
-	instance() noexcept = default;
-	explicit instance(unique_fd fd) noexcept : fd_(std::move(fd)) {}
+	basic_instance() noexcept = default;
+	explicit basic_instance(unique_fd fd) noexcept : fd_(std::move(fd)) {}
 
 	// O_CLOEXEC unless told otherwise, as every library fd should be.
-	static instance create(std::error_code &ec,
-			       bool cloexec = true) noexcept
+	static basic_instance create(std::error_code &ec,
+				     bool cloexec = true) noexcept
 	{
-		int fd = epollmod_create1(cloexec ? EPOLL_CLOEXEC : 0);
+		int fd = Calls::create1(cloexec ? EPOLL_CLOEXEC : 0);
 
 		ec = fd < 0 ? last_error() : std::error_code();
-		return instance(unique_fd(fd));
+		return basic_instance(unique_fd(fd));
 	}
 
 	int fd() const noexcept { return fd_.get(); }
@@ -181,7 +245,7 @@ public:
 	}
 	std::error_code remove(int fd) const noexcept
 	{
-		if (epollmod_ctl(fd_.get(), EPOLL_CTL_DEL, fd, nullptr))
+		if (Calls::ctl(fd_.get(), EPOLL_CTL_DEL, fd, nullptr))
 			return last_error();
 		return {};
 	}
@@ -192,9 +256,8 @@ public:
 			 std::chrono::milliseconds timeout,
 			 std::error_code &ec) const noexcept
 	{
-		return finish(epollmod_wait(fd_.get(), raw(out),
-					    clamp(out.size()),
-					    clamp_ms(timeout)),
+		return finish(Calls::wait(fd_.get(), raw(out),
+					  clamp(out.size()), clamp_ms(timeout)),
 			      ec);
 	}
 
@@ -203,9 +266,9 @@ public:
 			 const sigset_t *sigmask,
 			 std::error_code &ec) const noexcept
 	{
-		return finish(epollmod_pwait2(fd_.get(), raw(out),
-					      clamp(out.size()), timeout,
-					      sigmask),
+		return finish(Calls::pwait2(fd_.get(), raw(out),
+					    clamp(out.size()), timeout,
+					    sigmask),
 			      ec);
 	}
 
@@ -217,14 +280,18 @@ private:
 
 		e.events = ev.bits();
 		e.data.u64 = data;
-		if (epollmod_ctl(fd_.get(), op, fd, &e))
+		if (Calls::ctl(fd_.get(), op, fd, &e))
 			return last_error();
 		return {};
 	}
 
+	// event is standard-layout with raw its only member: an array of
+	// events is one of epoll_event, whole (the kernel fills all of it).
 	static epoll_event *raw(std::span<event> out) noexcept
 	{
-		return out.empty() ? nullptr : &out.front().raw;
+		return out.empty()
+			       ? nullptr
+			       : reinterpret_cast<epoll_event *>(out.data());
 	}
 
 	// An empty span reaches the kernel as maxevents 0: EINVAL, as native.
@@ -254,6 +321,9 @@ private:
 
 	unique_fd fd_;
 };
+
+using instance = basic_instance<module_calls>;
+using native_instance = basic_instance<native_calls>;
 
 } // namespace epollmod
 

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+//
+// The C++ wrapper, differentially: every test is a template run on
+// epollmod::native_instance and on epollmod::instance. Prints TAP, so the
+// test VM's runner takes it like a selftest; on a host without the module
+// the epollmod half is skipped, saying why (with EPM_REQUIRE_MODULE set,
+// that is a failure instead).
+#include <epollmod/epollmod.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+using namespace std::chrono_literals;
+
+// Every allocation is counted: a wait must make none.
+static std::atomic<long> allocations;
+
+void *operator new(std::size_t n)
+{
+	allocations.fetch_add(1, std::memory_order_relaxed);
+	if (void *p = std::malloc(n ? n : 1))
+		return p;
+	throw std::bad_alloc();
+}
+void operator delete(void *p) noexcept
+{
+	std::free(p);
+}
+void operator delete(void *p, std::size_t) noexcept
+{
+	std::free(p);
+}
+
+namespace
+{
+
+int failures, tests;
+bool test_failed;
+
+#define EXPECT(cond)                                                     \
+	do {                                                             \
+		if (!(cond)) {                                           \
+			std::printf("# %s:%d: %s\n", __FILE__, __LINE__, \
+				    #cond);                              \
+			test_failed = true;                              \
+		}                                                        \
+	} while (0)
+
+struct efd {
+	int fd;
+	explicit efd(unsigned count = 0) : fd(eventfd(count, EFD_CLOEXEC)) {}
+	~efd() { close(fd); }
+};
+
+template <class B>
+void creates_and_closes()
+{
+	std::error_code ec;
+	int fd;
+	{
+		auto ep = B::create(ec);
+		EXPECT(!ec && ep);
+		fd = ep.fd();
+		EXPECT(fcntl(fd, F_GETFD) == FD_CLOEXEC);
+	}
+	EXPECT(fcntl(fd, F_GETFD) == -1 && errno == EBADF);
+	auto keep = B::create(ec, false);
+	EXPECT(fcntl(keep.fd(), F_GETFD) == 0);
+}
+
+template <class B>
+void moves_own_the_fd()
+{
+	std::error_code ec;
+	auto a = B::create(ec);
+	int fd = a.fd();
+	B b = std::move(a);
+	EXPECT(!a && b && b.fd() == fd);
+	B c;
+	c = std::move(b);
+	EXPECT(!b && c.fd() == fd);
+	epollmod::unique_fd raw = c.release();
+	EXPECT(!c && raw.get() == fd);
+	EXPECT(fcntl(fd, F_GETFD) != -1);
+}
+
+template <class B>
+void errors_are_error_codes()
+{
+	std::error_code ec;
+	auto ep = B::create(ec);
+	efd e;
+	int file = memfd_create("cxx", MFD_CLOEXEC);
+
+	EXPECT(!ep.add(e.fd, epollmod::in, 1));
+	EXPECT(ep.add(e.fd, epollmod::in, 1) == std::errc::file_exists);
+	EXPECT(!ep.remove(e.fd));
+	EXPECT(ep.remove(e.fd) == std::errc::no_such_file_or_directory);
+	EXPECT(ep.modify(e.fd, epollmod::in, 1) ==
+	       std::errc::no_such_file_or_directory);
+	EXPECT(ep.add(-1, epollmod::in, 1) == std::errc::bad_file_descriptor);
+	EXPECT(ep.add(file, epollmod::in, 1) ==
+	       std::errc::operation_not_permitted);
+	EXPECT(ep.add(ep.fd(), epollmod::in, 1) == std::errc::invalid_argument);
+	close(file);
+}
+
+template <class B>
+void wait_fills_a_span()
+{
+	std::error_code ec;
+	auto ep = B::create(ec);
+	efd a(1), b(1);
+	epollmod::event out[4];
+
+	EXPECT(!ep.add(a.fd, epollmod::in, 10));
+	EXPECT(!ep.add(b.fd, epollmod::in | epollmod::out, 20));
+	std::memset(out, 0xa5, sizeof(out));
+	std::size_t n = ep.wait(out, 0ms, ec);
+	EXPECT(!ec && n == 2);
+	EXPECT(out[0].data() == 10 && out[0].what() == epollmod::in);
+	EXPECT(out[1].data() == 20 &&
+	       out[1].what() == (epollmod::in | epollmod::out));
+	// A span's size is maxevents; an empty one is native's EINVAL.
+	EXPECT(ep.wait(std::span(out, 1), 0ms, ec) == 1 && !ec);
+	EXPECT(ep.wait(std::span<epollmod::event>(), 0ms, ec) == 0 &&
+	       ec == std::errc::invalid_argument);
+}
+
+template <class B>
+void edge_triggered_and_oneshot()
+{
+	std::error_code ec;
+	auto ep = B::create(ec);
+	efd a(1);
+	epollmod::event out[2];
+
+	EXPECT(!ep.add(a.fd, epollmod::in | epollmod::edge_triggered, 1));
+	EXPECT(ep.wait(out, 0ms, ec) == 1);
+	EXPECT(ep.wait(out, 0ms, ec) == 0 && !ec);
+	EXPECT(!ep.modify(a.fd, epollmod::in | epollmod::oneshot, 2));
+	EXPECT(ep.wait(out, 0ms, ec) == 1 && out[0].data() == 2);
+	EXPECT(ep.wait(out, 0ms, ec) == 0);
+}
+
+template <class B>
+void timeouts()
+{
+	std::error_code ec;
+	auto ep = B::create(ec);
+	efd a;
+	epollmod::event out[1];
+	timespec ten_ms = {0, 10'000'000};
+
+	EXPECT(!ep.add(a.fd, epollmod::in, 1));
+	auto start = std::chrono::steady_clock::now();
+	EXPECT(ep.wait(out, 10ms, ec) == 0 && !ec);
+	EXPECT(ep.wait(out, &ten_ms, nullptr, ec) == 0 && !ec);
+	EXPECT(std::chrono::steady_clock::now() - start >= 20ms);
+	// A negative timeout blocks until the event.
+	std::thread writer([&] {
+		std::this_thread::sleep_for(50ms);
+		eventfd_write(a.fd, 1);
+	});
+	EXPECT(ep.wait(out, -1ms, ec) == 1 && !ec);
+	writer.join();
+}
+
+template <class B>
+void waits_allocate_nothing()
+{
+	std::error_code ec;
+	auto ep = B::create(ec);
+	efd a(1);
+	epollmod::event out[8];
+	timespec zero = {0, 0};
+
+	EXPECT(!ep.add(a.fd, epollmod::in, 0));
+	long before = allocations.load();
+	for (int i = 0; i < 1000; i++) {
+		EXPECT(!ep.modify(a.fd, epollmod::in, i));
+		EXPECT(ep.wait(out, 0ms, ec) == 1);
+		EXPECT(ep.wait(out, &zero, nullptr, ec) == 1);
+	}
+	EXPECT(allocations.load() == before);
+}
+
+// What a caller may rely on, checked at compile time.
+template <class B>
+struct contract {
+	using span = std::span<epollmod::event>;
+	using ms = std::chrono::milliseconds;
+
+	static_assert(noexcept(std::declval<const B &>().wait(
+		std::declval<span>(), std::declval<ms>(),
+		std::declval<std::error_code &>())));
+	static_assert(noexcept(std::declval<const B &>().wait(
+		std::declval<span>(), nullptr, nullptr,
+		std::declval<std::error_code &>())));
+	static_assert(noexcept(std::declval<const B &>().add(0, epollmod::in,
+							     0)));
+	static_assert(noexcept(std::declval<const B &>().modify(0, epollmod::in,
+								0)));
+	static_assert(noexcept(std::declval<const B &>().remove(0)));
+	static_assert(noexcept(B::create(std::declval<std::error_code &>())));
+	static_assert(!std::is_copy_constructible_v<B>);
+	static_assert(std::is_nothrow_move_constructible_v<B>);
+};
+template struct contract<epollmod::instance>;
+template struct contract<epollmod::native_instance>;
+
+constexpr auto in_out = epollmod::in | epollmod::out;
+static_assert(in_out.all(epollmod::in) && !in_out.all(epollmod::pri));
+static_assert(in_out.any(epollmod::out) && epollmod::events(0).none());
+static_assert((~epollmod::in & in_out) == epollmod::out);
+
+bool module_loaded(std::string &why)
+{
+	std::error_code ec;
+	auto ep = epollmod::instance::create(ec);
+
+	why = ec.message();
+	return bool(ep);
+}
+
+template <class B>
+void run(const char *backend, const char *name, void (*f)())
+{
+	test_failed = false;
+	f();
+	tests++;
+	std::printf("%sok %d cxx.%s.%s\n", test_failed ? "not " : "", tests,
+		    backend, name);
+	failures += test_failed;
+}
+
+void skip(const char *backend, const char *name, const std::string &why)
+{
+	tests++;
+	std::printf("ok %d # SKIP cxx.%s.%s: %s\n", tests, backend, name,
+		    why.c_str());
+}
+
+#define EACH_TEST(X)                  \
+	X(creates_and_closes)         \
+	X(moves_own_the_fd)           \
+	X(errors_are_error_codes)     \
+	X(wait_fills_a_span)          \
+	X(edge_triggered_and_oneshot) \
+	X(timeouts)                   \
+	X(waits_allocate_nothing)
+
+} // namespace
+
+int main()
+{
+	std::string why;
+	bool loaded = module_loaded(why);
+	int per_backend = 0;
+
+#define COUNT(name) per_backend++;
+	EACH_TEST(COUNT)
+	std::printf("TAP version 13\n1..%d\n", 2 * per_backend);
+
+#define NATIVE(name)                                    \
+	run<epollmod::native_instance>("native", #name, \
+				       name<epollmod::native_instance>);
+	EACH_TEST(NATIVE)
+	if (!loaded && getenv("EPM_REQUIRE_MODULE")) {
+		std::printf("# epollmod: %s\n", why.c_str());
+		loaded = true; /* run it and let it fail */
+	}
+#define MODULE(name)                                               \
+	if (loaded)                                                \
+		run<epollmod::instance>("epollmod", #name,         \
+					name<epollmod::instance>); \
+	else                                                       \
+		skip("epollmod", #name, why);
+	EACH_TEST(MODULE)
+	return failures ? 1 : 0;
+}
