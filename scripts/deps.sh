@@ -13,10 +13,12 @@ PACKAGES=(
 	dkms
 	# kselftest_harness.h and checkpatch.pl come from the kernel source
 	linux-source-6.1 xz-utils perl
-	# the test VM: Debian's kernel under QEMU, a busybox initramfs
-	linux-image-amd64 qemu-system-x86 busybox-static cpio gzip
+	# the test VM: Debian's kernel under QEMU, a busybox initramfs; the
+	# guest runs the host's tools (sysctl, dmesg, setsid...)
+	linux-image-amd64 qemu-system-x86 busybox-static cpio gzip procps
+	util-linux
 	# the debug kernel (scripts/debug-kernel.sh)
-	bc bison flex libelf-dev util-linux
+	bc bison flex libelf-dev
 	# real programs run in the VM, and style checks
 	python3 clang-format
 	# redis-server (as redis-check-rdb), redis-cli and redis-benchmark,

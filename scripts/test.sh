@@ -8,7 +8,10 @@
 #              tests against native epoll and epollmod in the same boot
 #   realprogs  Python's asyncio and Redis, unmodified, on the module through
 #              the LD_PRELOAD shim, proved by the module's counters
-#   selfcheck  the appliance fails a run when the module WARNs or hangs
+#   debug      every test again on a KASAN/lockdep/kmemleak kernel (built
+#              once, cached), the stress for 60 s, then a kmemleak scan
+#   selfcheck  the appliance fails a run when the module WARNs or hangs,
+#              and the debug kernel's detectors report what they should
 #
 # Prints "N passed, N failed, N skipped" last; exits non-zero on any
 # failure, splat, hang or crash. EPM_TESTS=GLOB narrows the VM selftests.
@@ -87,8 +90,18 @@ vm_realprogs() {
 }
 tap "vm: " < <(vm_realprogs)
 
-# The appliance fails a run when the module WARNs, both ways.
+# The debug kernel: fault injection runs there, the stress longer.
+vm_debug() {
+	EPM_STRESS_SECONDS=${EPM_STRESS_SECONDS:-60} \
+		"$EPM_ROOT/scripts/debug-kernel-test.sh" "${EPM_TESTS:-*}" 2>&1
+	phase "debug kernel run" $?
+}
+tap "debug: " < <(vm_debug)
+
+# The appliance fails a run when the module WARNs, both ways, and the
+# debug kernel's detectors work.
 tap "selfcheck: " < <("$EPM_ROOT/scripts/selfcheck.sh" 2>&1)
+tap "selfcheck: " < <("$EPM_ROOT/scripts/debug-kernel-selfcheck.sh" 2>&1)
 
 elapsed=$((SECONDS - start))
 echo "1..$n"

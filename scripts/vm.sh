@@ -57,12 +57,16 @@ if [ ! -s "$initrd" ] || [ "$EPM_ROOT/scripts/guest/init" -nt "$initrd" ] ||
 	"$EPM_ROOT/scripts/mkinitramfs.sh" "$kver" "$initrd" "$modules"
 fi
 
-# The job: COMMAND, run from the project directory, quoted as given.
+# The job: COMMAND, run from the project directory, quoted as given, with
+# the caller's exported EPM_* settings (EPM_STRESS_SECONDS, ...).
 job=$rundir/job.sh
 {
 	echo '#!/bin/bash'
 	echo "cd $(printf '%q' "$EPM_ROOT") || exit 126"
 	echo 'export HOME=/root TERM=${TERM:-linux} LANG=C.UTF-8'
+	for var in $(compgen -e | grep '^EPM_'); do
+		printf 'export %s=%q\n' "$var" "${!var}"
+	done
 	echo 'sysctl -qw kernel.hung_task_timeout_secs=30 2>/dev/null'
 	printf 'exec'
 	printf ' %q' "$@"

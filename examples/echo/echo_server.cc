@@ -26,7 +26,8 @@
 //    most accept_batch connections: the rest are reported again by the
 //    next wait, after the ready connections have been served.
 //  - The wait's timeout is the next tick. A tick closes connections idle
-//    for longer than the idle timeout (and with no unread input: see
+//    for longer than the idle timeout, not counting time the server itself
+//    did not run (and with no unread input: see
 //    has_input()), and resumes accepting if running out of fds (EMFILE)
 //    paused it; pausing is a modify to no events, since a level-triggered
 //    listener would otherwise report the pending connection on every wait
@@ -135,11 +136,17 @@ public:
 	bool run()
 	{
 		steady::time_point next_tick = steady::now() + opt_.tick;
+		steady::time_point last_wake = steady::now();
 
 		for (;;) {
 			steady::time_point now = steady::now();
 			std::error_code ec;
 
+			// Not run for two ticks (stopped, or not scheduled):
+			// nobody was seen idle meanwhile, only us.
+			if (now - last_wake > 2 * opt_.tick)
+				resumed_ = now;
+			last_wake = now;
 			if (now >= next_tick) {
 				on_tick(now);
 				next_tick = now + opt_.tick;
@@ -302,7 +309,8 @@ private:
 	void on_tick(steady::time_point now) noexcept
 	{
 		while (connection *c = idle_.oldest()) {
-			if (now - c->last_active < opt_.idle_timeout)
+			if (now - std::max(c->last_active, resumed_) <
+			    opt_.idle_timeout)
 				break;
 			if (has_input(*c))
 				on_connection(*c, now); // reads, so touches
@@ -319,6 +327,7 @@ private:
 	}
 
 	B ep_;
+	steady::time_point resumed_{}; // after the server itself stalled
 	epollmod::unique_fd listener_;
 	epollmod::unique_fd signals_;
 	options opt_;
