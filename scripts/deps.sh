@@ -29,8 +29,10 @@ PACKAGES=(
 )
 
 missing=()
+# dpkg-query fails for packages it has never seen: those are missing too.
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' \
-	"${PACKAGES[@]}" 2>/dev/null | awk '$2 == "installed" { print $1 }')
+	"${PACKAGES[@]}" 2>/dev/null | awk '$2 == "installed" { print $1 }' ||
+	true)
 for pkg in "${PACKAGES[@]}"; do
 	grep -qx "$pkg" <<<"$installed" || missing+=("$pkg")
 done
