@@ -97,8 +97,8 @@ debug-kernel: | deps
 style: $(KSRC)/.stamp
 	$(KSRC)/scripts/checkpatch.pl --strict --no-tree --terse --show-types \
 		-f $(wildcard module/*.[ch]) uapi/linux/epollmod.h
-	clang-format --dry-run --Werror $(shell find lib examples \
-		-name '*.[ch]' -o -name '*.cc' -o -name '*.hpp')
+	clang-format --dry-run --Werror $(wildcard bench/*.cpp) $(shell find \
+		lib examples -name '*.[ch]' -o -name '*.cc' -o -name '*.hpp')
 
 install: lib
 	cmake --install $(BUILD)/lib

@@ -58,7 +58,12 @@ struct epb_result {
 	char params[160];		/* a JSON object */
 	const char *unit;		/* "ns/event", "req/s", ... */
 	bool higher_is_better;
-	/* samples[b][i]: backend b, repetition i; pairs share an index */
+	/*
+	 * What the two sample sets are: the backends' names unless set
+	 * (the wrapper case compares two ways of calling epollmod).
+	 */
+	const char *sides[EPB_NR_BACKENDS];
+	/* samples[b][i]: side b, repetition i; pairs share an index */
 	int count[EPB_NR_BACKENDS];
 	double samples[EPB_NR_BACKENDS][EPB_MAX_REPS];
 	char notes[512];		/* how it was measured, JSON-escaped */
@@ -95,7 +100,7 @@ void epb_quiesce(void);
 int epb_instance(const struct backend *be, const int *fds, int n,
 		 uint32_t events);
 
-/* The cases (cases.c, ctl.c, latency.c, herd.c, echo.c). */
+/* The cases (cases.c, ctl.c, latency.c, herd.c, echo.c, wrapper.cpp). */
 void epb_case_floor(void);
 void epb_case_harvest(void);
 void epb_case_idle(void);
@@ -103,6 +108,7 @@ void epb_case_ctl_and_memory(void);
 void epb_case_latency(void);
 void epb_case_herd(void);
 void epb_case_echo(void);
+void epb_case_wrapper(void);
 
 /* The JSON "environment" object: kernel, module parameters, ... */
 void epb_env_json(FILE *out);

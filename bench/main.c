@@ -14,8 +14,9 @@
  *   --echo-connections N default 1000
  *   --echo-server CMD    the echo server, see echo.c
  *   --only LIST          cases to run, comma-separated:
- *                        floor,harvest,idle,ctl,latency,herd,echo
- *                        (floor is the cost of an empty wait; ctl is 3 and 6)
+ *                        floor,harvest,idle,ctl,latency,herd,echo,wrapper
+ *                        (floor is the cost of an empty wait; ctl is 3 and 6;
+ *                        wrapper is the C++ wrapper against the C ABI)
  *   --json FILE
  *
  * Needs root (slabinfo, fd limits) and the epollmod module loaded.
@@ -65,6 +66,7 @@ static const struct {
 	{ "latency", epb_case_latency },
 	{ "herd", epb_case_herd },
 	{ "echo", epb_case_echo },
+	{ "wrapper", epb_case_wrapper },
 };
 #define NR_CASES (sizeof(cases) / sizeof(cases[0]))
 

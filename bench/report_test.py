@@ -92,6 +92,28 @@ class ReportTest(unittest.TestCase):
         self.assertIn("met     case 6", table)
         self.assertIn("2.00 [2.00..2.00]", table)
 
+    def test_wrapper_against_the_c_abi_has_its_own_table(self):
+        wrapper = result("wrapper.empty", 0, [], [])
+        wrapper["sides"] = ["c_abi", "cxx"]
+        wrapper["samples"] = {"c_abi": [100, 200, 400],
+                              "cxx": [101, 203, 400]}
+        slow = dict(wrapper, id="wrapper.mod",
+                    samples={"c_abi": [100, 100, 100],
+                             "cxx": [105, 104, 103]})
+        out, files = run(document([
+            result("ctl.add", 3, [10, 10, 10], [10, 10, 10]), wrapper, slow,
+        ]))
+        met = {t["measure"]: t["met"] for t in out["targets"]}
+        self.assertEqual(met, {"ctl.add": True, "wrapper.empty": True,
+                               "wrapper.mod": False})
+        self.assertAlmostEqual(
+            out["results"][1]["summary"]["ratio"]["median"], 1.01)
+        table = files["table.txt"]
+        self.assertIn("cxx/c_abi", table)
+        self.assertIn("epollmod/native", table)
+        # Not an epollmod/native ratio: kept out of that plot.
+        self.assertNotIn("wrapper", files["ratios.dat"])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -25,6 +25,8 @@ struct epb_result *epb_result_new(int case_no, const char *id,
 	snprintf(r->params, sizeof(r->params), "{}");
 	r->unit = unit;
 	r->higher_is_better = higher_is_better;
+	for (int b = 0; b < EPB_NR_BACKENDS; b++)
+		r->sides[b] = epb_backends[b]->name;
 	return r;
 }
 
@@ -50,9 +52,9 @@ void epb_result_log(const struct epb_result *r)
 
 	for (int b = 0; b < EPB_NR_BACKENDS; b++)
 		med[b] = r->count[b] ? median_of(r->samples[b], r->count[b]) : 0;
-	epb_log("  %-28s native %12.1f  epollmod %12.1f  %s (median of %d)",
-		r->title, med[EPB_NATIVE], med[EPB_EPOLLMOD], r->unit,
-		r->count[EPB_NATIVE]);
+	epb_log("  %-28s %s %12.1f  %s %12.1f  %s (median of %d)",
+		r->title, r->sides[0], med[0], r->sides[1], med[1], r->unit,
+		r->count[0]);
 }
 
 static void samples_json(FILE *out, const double *v, int n)
@@ -93,10 +95,12 @@ void epb_results_json(FILE *out)
 			epb_json_string(out, r->notes);
 			fprintf(out, "\",\n");
 		}
+		fprintf(out, "     \"sides\": [\"%s\", \"%s\"],\n",
+			r->sides[0], r->sides[1]);
 		fprintf(out, "     \"samples\": {");
 		for (int b = 0; b < EPB_NR_BACKENDS; b++) {
 			fprintf(out, "%s\"%s\": ", b ? ", " : "",
-				epb_backends[b]->name);
+				r->sides[b]);
 			samples_json(out, r->samples[b], r->count[b]);
 		}
 		fprintf(out, "}}%s\n", i + 1 < nr_results ? "," : "");

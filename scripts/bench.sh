@@ -56,7 +56,11 @@ fi
 
 echo
 python3 "$EPM_ROOT/bench/report.py" "$out/results.json" "$out"
-gnuplot -e "dir='$out'" "$EPM_ROOT/bench/plot.gp"
 echo
-echo "Results: $out/results.json, $out/table.txt, $out/scaling.png, $out/ratios.png"
+if [ -s "$out/idle.dat" ] && [ -s "$out/harvest.dat" ] && [ -s "$out/ratios.dat" ]; then
+	gnuplot -e "dir='$out'" "$EPM_ROOT/bench/plot.gp"
+	echo "Results: $out/results.json, $out/table.txt, $out/scaling.png, $out/ratios.png"
+else
+	echo "Results: $out/results.json, $out/table.txt (no plots: they need the idle, harvest and ratio cases)"
+fi
 echo "make bench took $((SECONDS - start)) s."
