@@ -32,18 +32,6 @@ FIXTURE_VARIANT_ADD(fault, epollmod) { .be = &backend_epollmod };
  */
 static int fail_nth = -1;
 
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
 FIXTURE_SETUP(fault)
 {
 	BACKEND_SELECT(variant->be);

@@ -29,13 +29,11 @@ struct watch_line {
 static int read_watches(int ep, struct watch_line *w, int max, char *text,
 			size_t text_len)
 {
-	char path[64], line[256];
+	FILE *f = fdinfo_open(ep);
+	char line[256];
 	size_t used = 0;
 	int n = 0;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ep);
-	f = fopen(path, "re");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {

@@ -27,33 +27,6 @@ FIXTURE_VARIANT(limits) { const struct backend *be; };
 FIXTURE_VARIANT_ADD(limits, native) { .be = &backend_native };
 FIXTURE_VARIANT_ADD(limits, epollmod) { .be = &backend_epollmod };
 
-static int read_text(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
 static int set_cap(unsigned long cap)
 {
 	char text[32];

@@ -108,16 +108,15 @@ TEST_F(unprivileged, nesting_and_poll)
 TEST_F(unprivileged, epollwakeup_dropped)
 {
 	int ep = ep_create1(0), efd = efd_new(1);
-	char path[64], line[256];
 	unsigned int events = 0;
 	struct epoll_event ev;
+	char line[256];
 	FILE *f;
 
 	ASSERT_EQ(0, ctl(ep, EPOLL_CTL_ADD, efd, EPOLLIN | EPOLLWAKEUP, 1));
 	ASSERT_EQ(1, ep_wait(ep, &ev, 1, 0));
 	EXPECT_EQ(EPOLLIN, ev.events);
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ep);
-	f = fopen(path, "re");
+	f = fdinfo_open(ep);
 	ASSERT_NE(NULL, f);
 	while (fgets(line, sizeof(line), f))
 		sscanf(line, "tfd: %*d events: %x", &events);

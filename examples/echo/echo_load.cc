@@ -301,11 +301,7 @@ int main(int argc, char **argv)
 	options opt;
 
 	for (int i = 1; i < argc; i++) {
-		std::string_view arg = argv[i];
-		std::size_t eq = arg.find('=');
-		std::string_view name = arg.substr(0, eq);
-		std::string_view value = eq == arg.npos ? std::string_view()
-							: arg.substr(eq + 1);
+		auto [name, value] = echo::option_arg(argv[i]);
 		long ms = 0;
 		bool ok = false;
 

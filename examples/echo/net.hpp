@@ -102,6 +102,22 @@ bool parse_number(std::string_view s, T &value) noexcept
 	return err == std::errc() && end == s.data() + s.size() && !s.empty();
 }
 
+// A command-line argument "--name=value" split at the first '='; value is
+// empty when there is none.
+struct option_arg {
+	std::string_view name;
+	std::string_view value;
+
+	explicit option_arg(std::string_view arg) noexcept
+	{
+		std::size_t eq = arg.find('=');
+
+		name = arg.substr(0, eq);
+		if (eq != arg.npos)
+			value = arg.substr(eq + 1);
+	}
+};
+
 } // namespace echo
 
 #endif // EPOLLMOD_EXAMPLES_NET_HPP

@@ -156,14 +156,20 @@ void sigusr1_count_install(void)
 	sigaction(SIGUSR1, &sa, NULL);
 }
 
-int fdinfo_count(int ep)
+FILE *fdinfo_open(int ep)
 {
-	char path[64], line[256];
-	int n = 0;
-	FILE *f;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ep);
-	f = fopen(path, "re");
+	return fopen(path, "re");
+}
+
+int fdinfo_count(int ep)
+{
+	FILE *f = fdinfo_open(ep);
+	char line[256];
+	int n = 0;
+
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
@@ -214,4 +220,31 @@ void epm_stat_quiesce(void)
 		last = now;
 		sleep_ms(100);
 	}
+}
+
+int read_text(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
 }

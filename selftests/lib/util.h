@@ -7,6 +7,7 @@
 #define EPM_UTIL_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
@@ -57,8 +58,13 @@ void sleep_ms(int ms);
 void sigusr1_count_install(void);
 extern volatile int sigusr1_seen;
 
-/* Count of the given fd's lines "tfd: N" in /proc/self/fdinfo/<ep>. */
+/* /proc/self/fdinfo/<ep>, opened for reading; how many "tfd:" lines it has. */
+FILE *fdinfo_open(int ep);
 int fdinfo_count(int ep);
+
+/* A sysfs/procfs/cgroup file's whole text, read or written in one call. */
+int read_text(const char *path, char *buf, size_t len);
+int write_text(const char *path, const char *text);
 
 /*
  * A counter from /sys/kernel/debug/epollmod/stats (instances, watches,
