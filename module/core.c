@@ -27,8 +27,10 @@
  * each item goes back to the head (not delivered), to the tail
  * (level-triggered, or rearmed), or becomes idle. So no event that arrives
  * during a scan is lost, and the callback never touches a scan's batch.
- * Items requeued by a scan carry its id, and the scan stops when it meets
- * one: an event is delivered at most once per wait. ep->nready counts the
+ * Items carry the id of the scan that took them last, and a scan stops when
+ * it meets one of its own again, however it came back: requeued when the
+ * batch settled, or queued anew by a callback once it was idle. So a wait
+ * delivers an item at most once. ep->nready counts the
  * items queued or taken, so that the lockless look of a non-blocking wait
  * never misses an item that is between the two.
  *
@@ -463,7 +465,7 @@ static bool epm_events_available(struct epm_instance *ep)
 
 /*
  * Take up to @max items from the head of the ready list into @batch,
- * stopping at one that this scan already requeued.
+ * stopping at one that this scan has taken before.
  */
 static int epm_take(struct epm_instance *ep, struct list_head *batch,
 		    int max, u32 scan_id)
@@ -479,19 +481,18 @@ static int epm_take(struct epm_instance *ep, struct list_head *batch,
 		list_move_tail(&item->ready, batch);
 		item->rstate = EPM_TAKEN;
 		item->rearm = false;
+		item->scan_id = scan_id;
 		n++;
 	}
 	spin_unlock_irq(&ep->lock);
 	return n;
 }
 
-static void epm_requeue(struct epm_instance *ep, struct epm_item *item,
-			u32 scan_id)
+static void epm_requeue(struct epm_instance *ep, struct epm_item *item)
 {
 	lockdep_assert_held(&ep->lock);
 	list_move_tail(&item->ready, &ep->ready);
 	item->rstate = EPM_QUEUED;
-	item->scan_id = scan_id;
 	epm_item_stay_awake(item);
 }
 
@@ -507,8 +508,7 @@ static void epm_unqueue(struct epm_instance *ep, struct epm_item *item)
  * Put a scan's batch back according to each item's outcome, and wake a
  * waiter if events are left: another thread may be waiting for them.
  */
-static void epm_settle(struct epm_instance *ep, struct list_head *batch,
-		       u32 scan_id)
+static void epm_settle(struct epm_instance *ep, struct list_head *batch)
 {
 	struct epm_item *item, *tmp;
 	LIST_HEAD(front);
@@ -521,7 +521,7 @@ static void epm_settle(struct epm_instance *ep, struct list_head *batch,
 			item->rstate = EPM_QUEUED;
 			break;
 		case EPM_REQUEUE:
-			epm_requeue(ep, item, scan_id);
+			epm_requeue(ep, item);
 			break;
 		case EPM_DISARM:
 			item->events &= EPM_PRIVATE_BITS;
@@ -529,7 +529,7 @@ static void epm_settle(struct epm_instance *ep, struct list_head *batch,
 			break;
 		case EPM_DROP:
 			if (item->rearm)
-				epm_requeue(ep, item, scan_id);
+				epm_requeue(ep, item);
 			else
 				epm_unqueue(ep, item);
 			break;
@@ -631,7 +631,7 @@ static int epm_harvest(struct epm_instance *ep,
 			else if (!(item->events & EPOLLET))
 				item->outcome = EPM_REQUEUE;
 		}
-		epm_settle(ep, &batch, scan_id);
+		epm_settle(ep, &batch);
 	}
 	__pm_relax(ep->ws);
 	mutex_unlock(&ep->mtx);
@@ -665,7 +665,7 @@ static __poll_t epm_scan_readiness(struct epm_instance *ep, int depth,
 			item->outcome = EPM_KEEP_AT_HEAD;
 			res = EPOLLIN | EPOLLRDNORM;
 		}
-		epm_settle(ep, &batch, scan_id);
+		epm_settle(ep, &batch);
 	}
 	return res;
 }

@@ -317,6 +317,64 @@ TEST_F_TIMEOUT(threads, race_mod_against_event, 120)
 }
 
 /*
+ * One wait never reports an item twice, even while its events keep coming:
+ * a writer thread hammers edge-triggered eventfds while the reader waits
+ * with room for more events than there are items, so that the wait keeps
+ * looking for more after delivering each one.
+ */
+struct hammer {
+	const int *fds;
+	int nfds;
+	atomic_int stop;
+	pthread_t thread;
+};
+
+static void *hammer_fds(void *arg)
+{
+	struct hammer *h = arg;
+
+	for (unsigned int i = 0; !atomic_load(&h->stop); i++)
+		efd_add(h->fds[i % h->nfds], 1);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(threads, race_event_during_harvest_no_duplicate, 120)
+{
+	enum { NFDS = 32, WAITS = 20000 };
+	struct hammer h = { .nfds = NFDS };
+	struct epoll_event ev[2 * NFDS];
+	int ep = ep_create1(0), fds[NFDS], duplicates = 0, events = 0;
+
+	for (int i = 0; i < NFDS; i++) {
+		fds[i] = efd_new(0);
+		ASSERT_EQ(0, ctl(ep, EPOLL_CTL_ADD, fds[i], EPOLLIN | EPOLLET,
+				 i));
+	}
+	h.fds = fds;
+	ASSERT_EQ(0, pthread_create(&h.thread, NULL, hammer_fds, &h));
+	for (int i = 0; i < WAITS && !duplicates; i++) {
+		bool seen[NFDS] = { false };
+		int n;
+
+		POISON(ev);
+		n = ep_wait(ep, ev, 2 * NFDS, 100);
+		ASSERT_LE(0, n);
+		for (int j = 0; j < n; j++) {
+			ASSERT_GT(NFDS, ev[j].data.u64);
+			duplicates += seen[ev[j].data.u64];
+			seen[ev[j].data.u64] = true;
+		}
+		events += n;
+	}
+	atomic_store(&h.stop, 1);
+	pthread_join(h.thread, NULL);
+	EXPECT_EQ(0, duplicates) TH_LOG("%d events", events);
+	for (int i = 0; i < NFDS; i++)
+		close(fds[i]);
+	close(ep);
+}
+
+/*
  * A timeout against an event, many times: short timed waits while a
  * writer makes edges at its own pace. Every edge is seen exactly once.
  */
