@@ -27,12 +27,12 @@
  * each item goes back to the head (not delivered), to the tail
  * (level-triggered, or rearmed), or becomes idle. So no event that arrives
  * during a scan is lost, and the callback never touches a scan's batch.
- * Items carry the id of the scan that took them last, and a scan stops when
- * it meets one of its own again, however it came back: requeued when the
- * batch settled, or queued anew by a callback once it was idle. So a wait
- * delivers an item at most once. ep->nready counts the
- * items queued or taken, so that the lockless look of a non-blocking wait
- * never misses an item that is between the two.
+ * Settling marks each item with the scan's id, and a scan stops when it
+ * meets one of its own again, however it came back: requeued by the
+ * settling, or queued anew by a callback once it was idle. So a wait
+ * delivers an item at most once. ep->nready counts the items queued or
+ * taken, so that the lockless look of a non-blocking wait never misses an
+ * item that is between the two.
  *
  * LOCK ORDER (outer first)
  *
@@ -465,7 +465,7 @@ static bool epm_events_available(struct epm_instance *ep)
 
 /*
  * Take up to @max items from the head of the ready list into @batch,
- * stopping at one that this scan has taken before.
+ * stopping at one that this scan has settled before.
  */
 static int epm_take(struct epm_instance *ep, struct list_head *batch,
 		    int max, u32 scan_id)
@@ -481,7 +481,6 @@ static int epm_take(struct epm_instance *ep, struct list_head *batch,
 		list_move_tail(&item->ready, batch);
 		item->rstate = EPM_TAKEN;
 		item->rearm = false;
-		item->scan_id = scan_id;
 		n++;
 	}
 	spin_unlock_irq(&ep->lock);
@@ -505,10 +504,12 @@ static void epm_unqueue(struct epm_instance *ep, struct epm_item *item)
 }
 
 /*
- * Put a scan's batch back according to each item's outcome, and wake a
- * waiter if events are left: another thread may be waiting for them.
+ * Put a scan's batch back according to each item's outcome, marked as seen
+ * by the scan, and wake a waiter if events are left: another thread may be
+ * waiting for them.
  */
-static void epm_settle(struct epm_instance *ep, struct list_head *batch)
+static void epm_settle(struct epm_instance *ep, struct list_head *batch,
+		       u32 scan_id)
 {
 	struct epm_item *item, *tmp;
 	LIST_HEAD(front);
@@ -535,6 +536,7 @@ static void epm_settle(struct epm_instance *ep, struct list_head *batch)
 			break;
 		}
 		item->rearm = false;
+		item->scan_id = scan_id;
 	}
 	list_splice(&front, &ep->ready);
 	/* Waiters queue themselves under ep->lock, which we hold. */
@@ -631,7 +633,7 @@ static int epm_harvest(struct epm_instance *ep,
 			else if (!(item->events & EPOLLET))
 				item->outcome = EPM_REQUEUE;
 		}
-		epm_settle(ep, &batch);
+		epm_settle(ep, &batch, scan_id);
 	}
 	__pm_relax(ep->ws);
 	mutex_unlock(&ep->mtx);
@@ -665,7 +667,7 @@ static __poll_t epm_scan_readiness(struct epm_instance *ep, int depth,
 			item->outcome = EPM_KEEP_AT_HEAD;
 			res = EPOLLIN | EPOLLRDNORM;
 		}
-		epm_settle(ep, &batch);
+		epm_settle(ep, &batch, scan_id);
 	}
 	return res;
 }

@@ -111,7 +111,7 @@ struct epm_item {
 	struct epm_file *ef;
 	struct hlist_node file_link;	/* on ef->items */
 	struct epm_hook *hooks;		/* under ep->mtx */
-	u32 scan_id;			/* the scan that took it last */
+	u32 scan_id;			/* the scan that settled it last */
 	u8 rstate;			/* enum epm_rstate, under ep->lock */
 	u8 outcome;			/* enum epm_outcome, for the scan */
 	bool rearm;			/* an event came while EPM_TAKEN */
