@@ -18,7 +18,6 @@ both on epollmod) gets the same treatment, its second side over its first,
 in a table of its own.
 """
 import json
-import math
 import statistics
 import sys
 from pathlib import Path
@@ -26,12 +25,12 @@ from pathlib import Path
 BACKENDS = ("native", "epollmod")
 RATIO_LIMIT = 1.10
 FLATNESS_LIMIT = 1.2
-# "No measurable cost" (C++ wrapper against the C ABI): the wrapper is
-# slower in no more of the paired runs than chance explains, by a one-sided
-# sign test at this level. Host noise moves single runs by several percent
-# either way under TCG; a real cost, however small, makes one side lose
-# nearly every pair.
-SIGN_TEST_ALPHA = 0.05
+# "No measurable cost" (C++ wrapper against the C ABI): its median paired
+# ratio within what the harness cannot resolve. The A/A control (the same C
+# loop against a copy of itself, bench/wrapper.cpp) put that at 3%: its
+# medians ranged 0.97 to 1.01 over three runs, and in one of them a sign
+# test over the pairs would have called the copy slower (p = 0.03).
+WRAPPER_LIMIT = 1.03
 
 
 def sides(result):
@@ -44,32 +43,6 @@ def spread(values):
         "min": min(values),
         "max": max(values),
         "n": len(values),
-    }
-
-
-def sign_test_p(slower, n):
-    """How likely it is that at least @slower of @n fair coin tosses come
-    up "slower": the one-sided p-value of the sign test."""
-    return sum(math.comb(n, k) for k in range(slower, n + 1)) / 2 ** n
-
-
-def no_cost_target(results, rid, what):
-    ratios = results[rid]["summary"].get("ratio")
-    if ratios is None:
-        return None
-    base, subject = sides(results[rid])
-    pairs = list(zip(results[rid]["samples"][base],
-                     results[rid]["samples"][subject]))
-    slower = sum(s > b for b, s in pairs)
-    p = sign_test_p(slower, len(pairs))
-    return {
-        "target": what,
-        "measure": rid,
-        "value": ratios["median"],
-        "limit": None,
-        "basis": f"{subject} slower in {slower} of {len(pairs)} runs: "
-                 f"sign test p = {p:.2f}, a cost if p < {SIGN_TEST_ALPHA}",
-        "met": p >= SIGN_TEST_ALPHA,
     }
 
 
@@ -88,6 +61,7 @@ def summarize(result):
 
 
 def ratio_target(results, rid, what, limit=RATIO_LIMIT):
+    """A ratio's verdict; with no @limit, shown for reference only."""
     ratio = results[rid]["summary"].get("ratio")
     if ratio is None:
         return None
@@ -95,8 +69,9 @@ def ratio_target(results, rid, what, limit=RATIO_LIMIT):
         "target": what,
         "measure": rid,
         "value": ratio["median"],
-        "limit": f"<= {limit:.2f}",
-        "met": ratio["median"] <= limit,
+        "spread": [ratio["min"], ratio["max"]],
+        "limit": None if limit is None else f"<= {limit:.2f}",
+        "met": None if limit is None else ratio["median"] <= limit,
     }
 
 
@@ -152,11 +127,17 @@ def targets(results):
 
     for rid, r in results.items():
         if sides(r) == ("c_abi", "cxx"):
-            target = no_cost_target(
+            target = ratio_target(
                 results, rid, "issue 5: C++ wrapper/C ABI, no measurable "
-                "cost")
-            if target:
-                out.append(target)
+                "cost", WRAPPER_LIMIT)
+        elif sides(r) == ("c_abi", "c_abi_copy"):
+            target = ratio_target(
+                results, rid, "A/A control, the same C loop twice "
+                "(reference)", None)
+        else:
+            continue
+        if target:
+            out.append(target)
 
     if "memory.slab" in results:
         s = results["memory.slab"]["summary"]
@@ -237,8 +218,7 @@ def table(doc, target_list):
     for t in target_list:
         verdict = ("info" if t["met"] is None
                    else "met" if t["met"] else "MISSED")
-        limit = (f" (limit {t['limit']})" if t["limit"]
-                 else f" ({t['basis']})" if "basis" in t else "")
+        limit = f" (limit {t['limit']})" if t["limit"] else ""
         value = fmt(t["value"])
         if "spread" in t:
             value += f" [{fmt(t['spread'][0])}..{fmt(t['spread'][1])}]"
