@@ -77,6 +77,22 @@ void epb_results_json(FILE *out);
 void epb_json_string(FILE *out, const char *s);
 void epb_result_log(const struct epb_result *r);
 
+/*
+ * How most cases measure: @sample(side, ctx, iters) runs @iters operations
+ * on side @side (a backend, or one of two ways of calling epollmod) and
+ * returns the ns they took. epb_calibrate() sizes a sample on side 0 to
+ * last epb_cfg.sample_ms and warms side 1 up; epb_record_rep() records
+ * repetition @rep, a sample of each side in the rep's order, in @r as ns
+ * per iteration over @per_iter; epb_measure() does both for every
+ * repetition and returns the iterations per sample.
+ */
+typedef uint64_t (*epb_sample_fn)(int side, const void *ctx, long iters);
+long epb_calibrate(epb_sample_fn sample, const void *ctx);
+void epb_record_rep(struct epb_result *r, epb_sample_fn sample,
+		    const void *ctx, long iters, int per_iter, int rep);
+long epb_measure(struct epb_result *r, epb_sample_fn sample, const void *ctx,
+		 int per_iter);
+
 /* Which backend runs first in repetition @rep: they alternate. */
 static inline int epb_order(int rep, int i)
 {

@@ -47,8 +47,9 @@ static uint64_t wait_loop_run(const struct backend *be, int ep,
  * One sample on a fresh instance of backend @b, so that neither backend
  * pays for the other's watches (epollmod's periodic sweep walks them all).
  */
-static uint64_t wait_loop_sample(int b, const struct wait_loop *w, long iters)
+static uint64_t wait_loop_sample(int b, const void *ctx, long iters)
 {
+	const struct wait_loop *w = ctx;
 	const struct backend *be = epb_backends[b];
 	int ep = epb_instance(be, epb_pool, w->n, EPOLLIN);
 	uint64_t ns;
@@ -59,45 +60,9 @@ static uint64_t wait_loop_sample(int b, const struct wait_loop *w, long iters)
 	return ns;
 }
 
-/*
- * Iterations that make a sample last epb_cfg.sample_ms, sized on native;
- * then epollmod is warmed up with a quarter of that.
- */
-static long wait_loop_calibrate(const struct wait_loop *w)
-{
-	int ep = epb_instance(epb_backends[EPB_NATIVE], epb_pool, w->n,
-			      EPOLLIN);
-	long iters = 16;
-	uint64_t ns;
-
-	while ((ns = wait_loop_run(epb_backends[EPB_NATIVE], ep, w, iters)) <
-	       20000000)
-		iters *= 4;
-	close(ep);
-	iters = epb_scale_iters(iters, ns, epb_cfg.sample_ms);
-	wait_loop_sample(EPB_EPOLLMOD, w, iters / 4 + 1);
-	return iters;
-}
-
-/* Repetition @rep: a sample of each backend, in the order of the rep. */
-static void wait_loop_rep(struct epb_result *r, const struct wait_loop *w,
-			  long iters, int rep)
-{
-	for (int i = 0; i < EPB_NR_BACKENDS; i++) {
-		int b = epb_order(rep, i);
-		uint64_t ns = wait_loop_sample(b, w, iters);
-
-		epb_result_add(r, b, (double)ns / iters / w->maxevents);
-	}
-}
-
 static long wait_loop_measure(struct epb_result *r, const struct wait_loop *w)
 {
-	long iters = wait_loop_calibrate(w);
-
-	for (int rep = 0; rep < epb_cfg.reps; rep++)
-		wait_loop_rep(r, w, iters, rep);
-	return iters;
+	return epb_measure(r, wait_loop_sample, w, w->maxevents);
 }
 
 /* pool[0..n) watched, k of them readable (spread out). */
@@ -150,30 +115,26 @@ static uint64_t entry_run(int b, int ep, long iters)
 	return epb_now_ns() - start;
 }
 
+/* A sample on the instance of backend @b in @ctx, an array of both. */
+static uint64_t entry_sample(int b, const void *ctx, long iters)
+{
+	const int *eps = ctx;
+
+	epb_quiesce();
+	return entry_run(b, eps[b], iters);
+}
+
 static void floor_entry(void)
 {
 	struct epb_result *r = epb_result_new(0, "floor.entry",
 					      "call rejected on entry",
 					      "ns/call", false);
 	int eps[EPB_NR_BACKENDS];
-	long iters = 16;
-	uint64_t ns;
+	long iters;
 
 	for (int b = 0; b < EPB_NR_BACKENDS; b++)
 		eps[b] = epb_instance(epb_backends[b], NULL, 0, 0);
-	while ((ns = entry_run(EPB_NATIVE, eps[EPB_NATIVE], iters)) < 20000000)
-		iters *= 4;
-	iters = epb_scale_iters(iters, ns, epb_cfg.sample_ms);
-	entry_run(EPB_EPOLLMOD, eps[EPB_EPOLLMOD], iters / 4 + 1);
-	for (int rep = 0; rep < epb_cfg.reps; rep++) {
-		for (int i = 0; i < EPB_NR_BACKENDS; i++) {
-			int b = epb_order(rep, i);
-
-			epb_quiesce();
-			ns = entry_run(b, eps[b], iters);
-			epb_result_add(r, b, (double)ns / iters);
-		}
-	}
+	iters = epb_measure(r, entry_sample, eps, 1);
 	for (int b = 0; b < EPB_NR_BACKENDS; b++)
 		close(eps[b]);
 	snprintf(r->params, sizeof(r->params), "{\"calls_per_sample\": %ld}",
@@ -261,11 +222,12 @@ void epb_case_idle(void)
 		snprintf(title, sizeof(title), "idle N=%d", all_ns[i]);
 		r[i] = epb_result_new(2, id, title, "ns/wait", false);
 		wait_loop_setup(&w[i], all_ns[i], 1);
-		iters[i] = wait_loop_calibrate(&w[i]);
+		iters[i] = epb_calibrate(wait_loop_sample, &w[i]);
 	}
 	for (int rep = 0; rep < epb_cfg.reps; rep++)
 		for (int i = 0; i < nr; i++)
-			wait_loop_rep(r[i], &w[i], iters[i], rep);
+			epb_record_rep(r[i], wait_loop_sample, &w[i],
+				       iters[i], 1, rep);
 	for (int i = 0; i < nr; i++) {
 		wait_loop_teardown(&w[i]);
 		snprintf(r[i]->params, sizeof(r[i]->params),

@@ -107,3 +107,36 @@ void epb_results_json(FILE *out)
 	}
 	fprintf(out, "  ]\n");
 }
+
+long epb_calibrate(epb_sample_fn sample, const void *ctx)
+{
+	long iters = 16;
+	uint64_t ns;
+
+	while ((ns = sample(0, ctx, iters)) < 20000000)
+		iters *= 4;
+	iters = epb_scale_iters(iters, ns, epb_cfg.sample_ms);
+	sample(1, ctx, iters / 4 + 1);
+	return iters;
+}
+
+void epb_record_rep(struct epb_result *r, epb_sample_fn sample,
+		    const void *ctx, long iters, int per_iter, int rep)
+{
+	for (int i = 0; i < EPB_NR_BACKENDS; i++) {
+		int side = epb_order(rep, i);
+		uint64_t ns = sample(side, ctx, iters);
+
+		epb_result_add(r, side, (double)ns / iters / per_iter);
+	}
+}
+
+long epb_measure(struct epb_result *r, epb_sample_fn sample, const void *ctx,
+		 int per_iter)
+{
+	long iters = epb_calibrate(sample, ctx);
+
+	for (int rep = 0; rep < epb_cfg.reps; rep++)
+		epb_record_rep(r, sample, ctx, iters, per_iter, rep);
+	return iters;
+}

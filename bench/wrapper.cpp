@@ -31,7 +31,8 @@ extern "C" {
 namespace
 {
 
-enum side { C_ABI, CXX, NR_SIDES };
+// Side 0 is the C ABI, side 1 the C++ wrapper (the copy, in the control).
+constexpr int nr_sides = EPB_NR_BACKENDS;
 
 constexpr int harvest_k = 64;
 
@@ -118,18 +119,31 @@ struct measure {
 	const char *unit;
 	int watched;
 	int ready;
-	loop loops[NR_SIDES];
+	loop loops[nr_sides];
 	int per_call; // divisor of a call's ns: events per call
-	const char *sides[NR_SIDES];
+	const char *sides[nr_sides];
 };
+
+struct measuring {
+	const measure &m;
+	const fixture &f;
+};
+
+uint64_t measure_sample(int side, const void *ctx, long iters)
+{
+	auto &run = *static_cast<const measuring *>(ctx);
+
+	epb_quiesce();
+	return run.m.loops[side](run.f, iters);
+}
 
 void run_measure(const measure &m)
 {
 	std::error_code ec;
 	fixture f{epollmod::instance::create(ec), m.ready, m.watched};
 	epb_result *r = epb_result_new(0, m.id, m.title, m.unit, false);
-	long iters = 16;
-	uint64_t ns;
+	measuring run{m, f};
+	long iters;
 
 	if (ec)
 		epb_die("create: %s", ec.message().c_str());
@@ -138,24 +152,11 @@ void run_measure(const measure &m)
 			epb_die("ADD: %s", ec.message().c_str());
 	for (int i = 0; i < m.ready; i++)
 		epb_eventfd_signal(epb_pool[i]);
-	for (int s = 0; s < NR_SIDES; s++)
+	for (int s = 0; s < nr_sides; s++)
 		r->sides[s] = m.sides[s];
 
-	// Size a sample on the C ABI; warm both sides up.
-	while ((ns = m.loops[C_ABI](f, iters)) < 20000000)
-		iters *= 4;
-	iters = epb_scale_iters(iters, ns, epb_cfg.sample_ms);
-	m.loops[CXX](f, iters / 4 + 1);
-
-	for (int rep = 0; rep < epb_cfg.reps; rep++) {
-		for (int i = 0; i < NR_SIDES; i++) {
-			int s = epb_order(rep, i);
-
-			epb_quiesce();
-			ns = m.loops[s](f, iters);
-			epb_result_add(r, s, double(ns) / iters / m.per_call);
-		}
-	}
+	// Sized on side 0, the C ABI.
+	iters = epb_measure(r, measure_sample, &run, m.per_call);
 	for (int i = 0; i < m.ready; i++)
 		epb_eventfd_drain(epb_pool[i]);
 	snprintf(r->params, sizeof(r->params),
