@@ -10,11 +10,17 @@
 # make debug-kernel  a KASAN/lockdep/kmemleak kernel for the VM (cached)
 #
 # The module builds against the headers of Debian's distro kernel, which is
-# the kernel the VM boots (this host runs another). Override like any
-# out-of-tree module:  make KDIR=/path/to/kernel/build
-# Whatever is missing is installed first (scripts/deps.sh, as root).
+# the kernel the VM boots (this host runs another), or the running kernel's
+# where there is no distro kernel. Override like any out-of-tree module:
+# make KDIR=/path/to/kernel/build
+#
+# make module needs only that kernel build tree, make lib and make install
+# only CMake and a C/C++ compiler: neither installs anything. The targets
+# that boot VMs or need the kernel's source (selftests, test, run, shell,
+# bench, debug-kernel, style) install what is missing first (scripts/deps.sh,
+# as root).
 
-KVER ?= $(shell scripts/kver.sh)
+KVER ?= $(shell scripts/kver.sh 2>/dev/null || uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 BUILD ?= $(CURDIR)/build
 PREFIX ?= /usr/local
@@ -37,7 +43,7 @@ SELFTEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-sign-compare -Wno-unused-parameter 
 	-I$(BUILD)/selftests
 LIBEPOLLMOD := $(BUILD)/lib/libepollmod.a
 
-MODULE_SRCS := Kbuild $(wildcard module/*.[ch]) uapi/linux/epollmod.h
+MODULE_SRCS := Kbuild VERSION $(wildcard module/*.[ch]) uapi/linux/epollmod.h
 
 .PHONY: all deps module lib selftests test run shell style install clean \
 	bench debug-kernel
@@ -48,11 +54,18 @@ deps:
 	@scripts/deps.sh
 
 module: epollmod.ko
-epollmod.ko: $(MODULE_SRCS) | deps
+epollmod.ko: $(MODULE_SRCS)
+	@[ -f $(KDIR)/Makefile ] || { echo "make module: no kernel build tree" \
+		"in $(KDIR): install the headers of the kernel to build for" \
+		"(Debian: linux-headers-$(KVER)) or give its build tree as" \
+		"KDIR=/path/to/build" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 lib: $(LIBEPOLLMOD)
-$(LIBEPOLLMOD): $(shell find lib uapi examples -type f) module/epm.h | deps
+$(LIBEPOLLMOD): $(shell find lib uapi examples -type f) VERSION
+	@command -v cmake >/dev/null || { echo "make lib: needs CMake (3.18" \
+		"or later) and a C/C++20 compiler (Debian: apt-get install" \
+		"cmake g++)" >&2; exit 1; }
 	@cmake -S lib -B $(BUILD)/lib -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	@cmake --build $(BUILD)/lib -j$$(nproc)
@@ -79,16 +92,16 @@ $(BUILD)/selftests/%: selftests/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS) \
 	@mkdir -p $(@D)
 	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(SELFTEST_LIB) $(LIBEPOLLMOD) -lcap
 
-test: all
+test: all | deps
 	@scripts/test.sh
 
-run: all
+run: all | deps
 	@scripts/vm.sh --name demo -- scripts/guest/demo.sh
 
-shell: all
+shell: all | deps
 	@scripts/vm.sh --name shell --interactive -- scripts/guest/shell.sh
 
-bench: all
+bench: all | deps
 	@scripts/bench.sh
 
 debug-kernel: | deps

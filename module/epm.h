@@ -22,8 +22,6 @@
 #include <linux/eventpoll.h>
 #include <linux/epollmod.h>
 
-#define EPOLLMOD_VERSION	"0.2.0"
-
 /* Linux's limit on instances nested in instances (fs/eventpoll.c). */
 #define EPM_MAX_NESTS		4
 

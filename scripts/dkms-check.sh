@@ -32,9 +32,9 @@ else
 		die "no kernel headers in /lib/modules: install linux-headers-amd64"
 fi
 
-version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$EPM_ROOT/dkms.conf")
-module_version=$(sed -n 's/^#define EPOLLMOD_VERSION\t*"\(.*\)"$/\1/p' \
-	"$EPM_ROOT/module/epm.h")
+# The one version (VERSION), and what dkms makes of dkms.conf, which reads it.
+module_version=$(cat "$EPM_ROOT/VERSION")
+version=$(bash -c '. "$1" && echo "$PACKAGE_VERSION"' _ "$EPM_ROOT/dkms.conf")
 
 tmp=$(mktemp -d /tmp/epollmod-dkms.XXXXXX)
 mok_key=/var/lib/dkms/mok.key
@@ -70,7 +70,7 @@ dkms_() {
 same_version() {
 	if [ -z "$version" ] || [ "$version" != "$module_version" ]; then
 		echo "dkms.conf PACKAGE_VERSION '$version' differs from" \
-			"EPOLLMOD_VERSION '$module_version' in module/epm.h"
+			"VERSION '$module_version'"
 		return 1
 	fi
 }
@@ -80,7 +80,8 @@ same_version() {
 stage() {
 	mkdir -p "$tmp/tree/module" "$tmp/src" "$tmp/dkms" \
 		"${kernels[@]/#/$tmp/modules/}" &&
-		cp "$EPM_ROOT/dkms.conf" "$EPM_ROOT/Kbuild" "$tmp/tree/" &&
+		cp "$EPM_ROOT/dkms.conf" "$EPM_ROOT/Kbuild" "$EPM_ROOT/VERSION" \
+			"$tmp/tree/" &&
 		cp "$EPM_ROOT"/module/*.[ch] "$tmp/tree/module/" &&
 		cp -r "$EPM_ROOT/uapi" "$tmp/tree/"
 }
@@ -114,7 +115,7 @@ all_installed() {
 }
 
 start=$SECONDS
-check "PACKAGE_VERSION is the module's version" same_version
+check "PACKAGE_VERSION is VERSION" same_version
 check "stage the module sources" stage
 check "add" dkms_ add "$tmp/tree"
 for kver in "${kernels[@]}"; do
