@@ -126,7 +126,4 @@ void epb_case_herd(void);
 void epb_case_echo(void);
 void epb_case_wrapper(void);
 
-/* The JSON "environment" object: kernel, module parameters, ... */
-void epb_env_json(FILE *out);
-
 #endif /* EPB_BENCH_H */

@@ -141,42 +141,12 @@ void sleep_ms(int ms)
 		;
 }
 
-volatile int sigusr1_seen;
-
-static void sigusr1_count(int sig)
-{
-	sigusr1_seen++;
-}
-
-void sigusr1_count_install(void)
-{
-	struct sigaction sa = { .sa_handler = sigusr1_count };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR1, &sa, NULL);
-}
-
 FILE *fdinfo_open(int ep)
 {
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ep);
 	return fopen(path, "re");
-}
-
-int fdinfo_count(int ep)
-{
-	FILE *f = fdinfo_open(ep);
-	char line[256];
-	int n = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "tfd:", 4))
-			n++;
-	fclose(f);
-	return n;
 }
 
 long epm_stat(const char *name)

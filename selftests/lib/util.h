@@ -41,12 +41,8 @@ int tcp_pair(int fds[2]);
 int write_byte(int fd);
 int read_all(int fd);				/* bytes read until EAGAIN */
 
-/* Monotonic time in nanoseconds and milliseconds. */
+/* Monotonic time in nanoseconds. */
 int64_t now_ns(void);
-static inline double now_ms(void)
-{
-	return now_ns() / 1e6;
-}
 
 /* Raise RLIMIT_NOFILE to at least @n (up to the hard limit, as root beyond). */
 int nofile_at_least(int n);
@@ -54,13 +50,8 @@ int nofile_at_least(int n);
 /* Sleep for @ms milliseconds. */
 void sleep_ms(int ms);
 
-/* How many signals the SIGUSR1 counter saw (install it first). */
-void sigusr1_count_install(void);
-extern volatile int sigusr1_seen;
-
-/* /proc/self/fdinfo/<ep>, opened for reading; how many "tfd:" lines it has. */
+/* /proc/self/fdinfo/<ep>, opened for reading. */
 FILE *fdinfo_open(int ep);
-int fdinfo_count(int ep);
 
 /* A sysfs/procfs/cgroup file's whole text, read or written in one call. */
 int read_text(const char *path, char *buf, size_t len);
