@@ -7,6 +7,13 @@
  * already the native one; if it is not, native epoll is asked the same
  * question about an fd it must reject, so that every check (EFAULT on a bad
  * pointer, EINVAL on maxevents, ...) fires in the running kernel's order.
+ *
+ * Whether the fd is an instance is asked of the fd, never of a path: an
+ * instance stays one where /dev/epollmod is not visible (a chroot, another
+ * mount namespace, a container that inherited it). The module answers
+ * every command it implements with anything but ENOTTY, so ENOTTY is a
+ * stranger's answer at once; for any other errno the fd is asked
+ * EPOLLMOD_IOC_INFO, which only an instance answers with our ABI.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,17 +52,36 @@ PUBLIC const char *epollmod_device_path(void)
 	return path && *path ? path : EPOLLMOD_DEVICE_PATH;
 }
 
+/*
+ * An instance is a character device file that answers EPOLLMOD_IOC_INFO
+ * with this ABI and both commands. A stranger that took the command number
+ * for one of its own and succeeded would also have to fill the struct in as
+ * the module does.
+ */
 PUBLIC int epollmod_is_instance(int fd)
 {
-	struct stat fd_st, dev_st;
+	struct epollmod_info info = {.size = sizeof(info)};
+	const uint64_t both = EPOLLMOD_FEAT_CTL | EPOLLMOD_FEAT_WAIT;
+	struct stat st;
 	int saved = errno;
 	int ret;
 
-	ret = fstat(fd, &fd_st) == 0 && S_ISCHR(fd_st.st_mode) &&
-	      stat(epollmod_device_path(), &dev_st) == 0 &&
-	      S_ISCHR(dev_st.st_mode) && fd_st.st_rdev == dev_st.st_rdev;
+	ret = fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+	      ioctl(fd, EPOLLMOD_IOC_INFO, &info) == 0 &&
+	      info.size >= EPOLLMOD_INFO_SIZE_VER0 &&
+	      info.abi_version == EPOLLMOD_ABI_VERSION &&
+	      (info.features & both) == both;
 	errno = saved;
 	return ret;
+}
+
+/*
+ * Our ioctl failed on fd: was that the module's answer (its errno stands)
+ * or a stranger's? The module never answers its own commands with ENOTTY.
+ */
+static bool failed_on_instance(int fd)
+{
+	return errno != ENOTTY && epollmod_is_instance(fd);
 }
 
 static int fd_is_open(int fd)
@@ -130,29 +156,72 @@ PUBLIC int epollmod_ctl(int epfd, int op, int fd, struct epoll_event *event)
 
 	if (ioctl(epfd, EPOLLMOD_IOC_CTL, &arg) == 0)
 		return 0;
-	if (epollmod_is_instance(epfd))
+	if (failed_on_instance(epfd))
 		return -1;
 	return ctl_error(epfd, op, fd, event);
 }
 
 /*
- * epoll_wait() is a cancellation point in glibc; ioctl() is not. A wait
- * that may block runs with asynchronous cancellation enabled, as glibc's
- * does; one that cannot block only tests for a pending cancellation.
+ * glibc's cancellation signal (SIGRTMIN's first reserved number, 32).
+ * sigset_t's functions hide it; the kernel's masks do not.
+ */
+#define SIGCANCEL_BIT (1ULL << (32 - 1))
+
+static long sigprocmask_raw(int how, const uint64_t *set, uint64_t *old)
+{
+	return syscall(SYS_rt_sigprocmask, how, set, old, KERNEL_SIGSET_SIZE);
+}
+
+/*
+ * epoll_wait() is a cancellation point; ioctl() is not. A wait that cannot
+ * block only tests for a pending cancellation first. One that may block
+ * must also be woken by pthread_cancel(), which signals a thread (with
+ * SIGCANCEL) only while its cancellation type is asynchronous: so the wait
+ * runs with asynchronous cancellation, as glibc runs epoll_wait(), but
+ * with SIGCANCEL blocked except inside the wait itself, where the module
+ * swaps the mask in and out atomically as epoll_pwait() does. A cancel
+ * that comes while the wait is blocked makes it fail with EINTR, having
+ * taken nothing, and the signal then cancels the thread. One that comes
+ * once the wait has taken events stays pending until the mask is back:
+ * by then cancellation is deferred again, the events are returned, and
+ * the thread is cancelled at its next cancellation point. Nothing taken
+ * is lost, which glibc before 2.41 does not promise for epoll_wait().
+ * The price is two rt_sigprocmask calls around a wait that may block,
+ * unless cancellation is disabled.
  */
 static int wait_ioctl(int epfd, struct epollmod_wait *arg)
 {
+	const uint64_t cancel = SIGCANCEL_BIT;
 	bool blocks =
 		(arg->flags & EPOLLMOD_WAIT_TIMESPEC) || arg->timeout_ms != 0;
-	int old_type, ret;
+	struct epollmod_wait blocking;
+	uint64_t mask, during;
+	int state, type, ret, err;
 
-	if (!blocks) {
-		pthread_testcancel();
+	pthread_testcancel();
+	if (!blocks)
 		return ioctl(epfd, EPOLLMOD_IOC_WAIT, arg);
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+	pthread_setcancelstate(state, NULL);
+	if (state == PTHREAD_CANCEL_DISABLE ||
+	    sigprocmask_raw(SIG_BLOCK, &cancel, &mask) != 0)
+		return ioctl(epfd, EPOLLMOD_IOC_WAIT, arg);
+
+	/* The caller's mask, if any, is theirs: glibc keeps SIGCANCEL out. */
+	blocking = *arg;
+	if (!arg->sigmask) {
+		during = mask & ~cancel;
+		blocking.sigmask = uptr(&during);
 	}
-	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &old_type);
-	ret = ioctl(epfd, EPOLLMOD_IOC_WAIT, arg);
-	pthread_setcanceltype(old_type, NULL);
+	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &type);
+	ret = ioctl(epfd, EPOLLMOD_IOC_WAIT, &blocking);
+	err = errno;
+	pthread_setcanceltype(type, NULL);
+	sigprocmask_raw(SIG_SETMASK, &mask, NULL);
+	/* Nothing taken: a cancel that came meanwhile acts now. */
+	if (ret <= 0)
+		pthread_testcancel();
+	errno = err;
 	return ret;
 }
 
@@ -212,7 +281,7 @@ static int do_wait(int epfd, struct epollmod_wait *arg)
 {
 	int ret = wait_ioctl(epfd, arg);
 
-	if (ret >= 0 || epollmod_is_instance(epfd))
+	if (ret >= 0 || failed_on_instance(epfd))
 		return ret;
 	return wait_error(epfd, arg);
 }

@@ -14,6 +14,10 @@
  *
  * Instances are ordinary file descriptors: close(2) them; dup, fork and
  * SCM_RIGHTS share them, as they share a native epoll fd.
+ *
+ * The waits are cancellation points, as glibc's are; a cancel never loses
+ * events a wait has taken (they are returned, and the thread is cancelled
+ * at its next cancellation point).
  */
 #ifndef EPOLLMOD_EPOLLMOD_H
 #define EPOLLMOD_EPOLLMOD_H
@@ -38,7 +42,9 @@ int epollmod_pwait2(int epfd, struct epoll_event *events, int maxevents,
 
 /*
  * Not in <sys/epoll.h>: 1 if fd is an epollmod instance, 0 if it is not
- * (or is not open).
+ * (or is not open). The fd itself is asked, not the device path: an
+ * instance is recognized, and its errors kept, where /dev/epollmod is not
+ * visible (a chroot, another mount namespace).
  */
 int epollmod_is_instance(int fd);
 
