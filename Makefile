@@ -35,7 +35,7 @@ KSRC_FILES := tools/testing/selftests/kselftest_harness.h \
 SELFTESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,\
 	$(wildcard selftests/*_test.c))
 SELFTEST_LIB := selftests/lib/backend.c selftests/lib/util.c
-SELFTEST_HDRS := $(wildcard selftests/lib/*.h) \
+SELFTEST_HDRS := $(wildcard selftests/lib/*.h) lib/src/calls.h \
 	$(BUILD)/selftests/splat_patterns.h
 SELFTEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-sign-compare -Wno-unused-parameter \
 	-Wno-missing-field-initializers -pthread \

@@ -11,16 +11,12 @@
 
 static const struct backend native = {
 	.name		= "native",
-	.create1	= epoll_create1,
-	.ctl		= epoll_ctl,
-	.wait		= epoll_wait,
+	EPOLL_CALLS_NATIVE,
 };
 
 static const struct backend epollmod = {
 	.name		= "epollmod",
-	.create1	= epollmod_create1,
-	.ctl		= epollmod_ctl,
-	.wait		= epollmod_wait,
+	EPOLL_CALLS_EPOLLMOD,
 };
 
 const struct backend *const epb_backends[EPB_NR_BACKENDS] = {

@@ -16,12 +16,12 @@
 #include <stdio.h>
 #include <sys/epoll.h>
 
+#include "../lib/src/calls.h"
+
+/* A backend: the epoll calls of lib/src/calls.h, and a name. */
 struct backend {
 	const char *name;
-	int (*create1)(int flags);
-	int (*ctl)(int epfd, int op, int fd, struct epoll_event *event);
-	int (*wait)(int epfd, struct epoll_event *events, int maxevents,
-		    int timeout);
+	EPOLL_CALLS_MEMBERS;
 };
 
 enum { EPB_NATIVE, EPB_EPOLLMOD, EPB_NR_BACKENDS };

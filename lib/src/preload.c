@@ -64,34 +64,16 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "calls.h"
 #include "epollmod/epollmod.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
 #define FALLBACK_ENV "EPOLLMOD_PRELOAD_FALLBACK"
 
-struct backend {
-	int (*create)(int size);
-	int (*create1)(int flags);
-	int (*ctl)(int epfd, int op, int fd, struct epoll_event *event);
-	int (*wait)(int epfd, struct epoll_event *events, int maxevents,
-		    int timeout);
-	int (*pwait)(int epfd, struct epoll_event *events, int maxevents,
-		     int timeout, const sigset_t *sigmask);
-	int (*pwait2)(int epfd, struct epoll_event *events, int maxevents,
-		      const struct timespec *timeout, const sigset_t *sigmask);
-};
+static const struct epoll_calls module_calls = {EPOLL_CALLS_EPOLLMOD};
 
-static const struct backend module_calls = {
-	.create = epollmod_create,
-	.create1 = epollmod_create1,
-	.ctl = epollmod_ctl,
-	.wait = epollmod_wait,
-	.pwait = epollmod_pwait,
-	.pwait2 = epollmod_pwait2,
-};
-
-static struct backend native_calls;
+static struct epoll_calls native_calls;
 static pthread_once_t native_once = PTHREAD_ONCE_INIT;
 
 /* Set by the first create that falls back; inherited by fork. */
@@ -118,7 +100,7 @@ static void resolve_native(void)
 		native_calls.pwait2 = syscall_pwait2;
 }
 
-static const struct backend *native_backend(void)
+static const struct epoll_calls *native_backend(void)
 {
 	pthread_once(&native_once, resolve_native);
 	return &native_calls;
@@ -129,7 +111,7 @@ static void __attribute__((constructor)) resolve_native_at_load(void)
 	native_backend();
 }
 
-static const struct backend *preferred(void)
+static const struct epoll_calls *preferred(void)
 {
 	if (atomic_load_explicit(&prefer_native, memory_order_relaxed))
 		return native_backend();
@@ -140,8 +122,8 @@ static const struct backend *preferred(void)
  * @tried failed on @epfd: the backend to ask instead, or NULL if @tried's
  * answer stands. errno is kept.
  */
-static const struct backend *owner_instead(const struct backend *tried,
-					   int epfd)
+static const struct epoll_calls *owner_instead(const struct epoll_calls *tried,
+					       int epfd)
 {
 	bool is_instance;
 
@@ -229,7 +211,7 @@ EXPORT int epoll_create1(int flags)
 
 EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
-	const struct backend *be = preferred();
+	const struct epoll_calls *be = preferred();
 	int ret = be->ctl(epfd, op, fd, event);
 
 	if (ret < 0 && (be = owner_instead(be, epfd)))
@@ -240,7 +222,7 @@ EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 EXPORT int epoll_wait(int epfd, struct epoll_event *events, int maxevents,
 		      int timeout)
 {
-	const struct backend *be = preferred();
+	const struct epoll_calls *be = preferred();
 	int ret = be->wait(epfd, events, maxevents, timeout);
 
 	if (ret < 0 && (be = owner_instead(be, epfd)))
@@ -251,7 +233,7 @@ EXPORT int epoll_wait(int epfd, struct epoll_event *events, int maxevents,
 EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int maxevents,
 		       int timeout, const sigset_t *sigmask)
 {
-	const struct backend *be = preferred();
+	const struct epoll_calls *be = preferred();
 	int ret = be->pwait(epfd, events, maxevents, timeout, sigmask);
 
 	if (ret < 0 && (be = owner_instead(be, epfd)))
@@ -262,7 +244,7 @@ EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int maxevents,
 EXPORT int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
 			const struct timespec *timeout, const sigset_t *sigmask)
 {
-	const struct backend *be = preferred();
+	const struct epoll_calls *be = preferred();
 	int ret = be->pwait2(epfd, events, maxevents, timeout, sigmask);
 
 	if (ret < 0 && (be = owner_instead(be, epfd)))

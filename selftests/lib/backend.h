@@ -18,18 +18,12 @@
 #include <sys/epoll.h>
 #include <time.h>
 
+#include "../../lib/src/calls.h"
+
 struct backend {
 	const char *name;
 	bool (*available)(void);
-	int (*create)(int size);
-	int (*create1)(int flags);
-	int (*ctl)(int epfd, int op, int fd, struct epoll_event *event);
-	int (*wait)(int epfd, struct epoll_event *events, int maxevents,
-		    int timeout);
-	int (*pwait)(int epfd, struct epoll_event *events, int maxevents,
-		     int timeout, const sigset_t *sigmask);
-	int (*pwait2)(int epfd, struct epoll_event *events, int maxevents,
-		      const struct timespec *timeout, const sigset_t *sigmask);
+	EPOLL_CALLS_MEMBERS;
 	/* where the per-user limit on watches is set */
 	const char *max_user_watches;
 	/* epoll_pwait(2) below glibc: any sigsetsize */

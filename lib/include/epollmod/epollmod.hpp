@@ -165,51 +165,34 @@ static_assert(sizeof(event) == sizeof(epoll_event) &&
 		      std::is_standard_layout_v<event>,
 	      "wait() hands the kernel's array back unchanged");
 
-// The calls an instance is made of: the module's, through libepollmod.
-struct module_calls {
-	static int create1(int flags) noexcept
-	{
-		return epollmod_create1(flags);
-	}
+// The calls an instance is made of, bound at compile time: a call through
+// Calls is a direct call, inlined like any other.
+template <auto Create1, auto Ctl, auto Wait, auto Pwait2>
+struct calls {
+	static int create1(int flags) noexcept { return Create1(flags); }
 	static int ctl(int epfd, int op, int fd, epoll_event *ev) noexcept
 	{
-		return epollmod_ctl(epfd, op, fd, ev);
+		return Ctl(epfd, op, fd, ev);
 	}
 	static int wait(int epfd, epoll_event *out, int max,
 			int timeout) noexcept
 	{
-		return epollmod_wait(epfd, out, max, timeout);
+		return Wait(epfd, out, max, timeout);
 	}
 	static int pwait2(int epfd, epoll_event *out, int max,
 			  const timespec *timeout,
 			  const sigset_t *sigmask) noexcept
 	{
-		return epollmod_pwait2(epfd, out, max, timeout, sigmask);
+		return Pwait2(epfd, out, max, timeout, sigmask);
 	}
 };
 
+// The module's, through libepollmod ...
+using module_calls =
+	calls<epollmod_create1, epollmod_ctl, epollmod_wait, epollmod_pwait2>;
 // ... and the kernel's own epoll's.
-struct native_calls {
-	static int create1(int flags) noexcept
-	{
-		return ::epoll_create1(flags);
-	}
-	static int ctl(int epfd, int op, int fd, epoll_event *ev) noexcept
-	{
-		return ::epoll_ctl(epfd, op, fd, ev);
-	}
-	static int wait(int epfd, epoll_event *out, int max,
-			int timeout) noexcept
-	{
-		return ::epoll_wait(epfd, out, max, timeout);
-	}
-	static int pwait2(int epfd, epoll_event *out, int max,
-			  const timespec *timeout,
-			  const sigset_t *sigmask) noexcept
-	{
-		return ::epoll_pwait2(epfd, out, max, timeout, sigmask);
-	}
-};
+using native_calls =
+	calls<::epoll_create1, ::epoll_ctl, ::epoll_wait, ::epoll_pwait2>;
 
 // An epoll instance. Move-only; the fd is closed by the destructor.
 template <class Calls>
