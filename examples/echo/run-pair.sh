@@ -33,9 +33,10 @@ trap cleanup EXIT
 ) >"$out" 2>&1 &
 server=$!
 
-# Under emulation the first start of a program can take seconds.
+# Under emulation, on a busy host, the first start of a program can take
+# seconds: up to two minutes.
 port=
-for _ in $(seq 300); do
+for _ in $(seq 1200); do
 	port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$out")
 	[ -n "$port" ] && break
 	kill -0 "$server" 2>/dev/null || break
