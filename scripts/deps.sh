@@ -21,6 +21,8 @@ PACKAGES=(
 	bc bison flex libelf-dev
 	# real programs run in the VM, and style checks
 	python3 clang-format
+	# the manual pages' lint (lib/tests/man_test.sh)
+	mandoc
 	# redis-server (as redis-check-rdb), redis-cli and redis-benchmark,
 	# without the redis-server package's service
 	redis-tools

@@ -31,8 +31,20 @@ for file in include/epollmod/epollmod.h include/epollmod/epollmod.hpp \
 	"$libdir/libepollmod.a" "$libdir/pkgconfig/epollmod.pc" \
 	"$libdir/cmake/epollmod/epollmodConfig.cmake" \
 	"$libdir/cmake/epollmod/epollmodConfigVersion.cmake" \
-	"$libdir/cmake/epollmod/epollmodTargets.cmake"; do
+	"$libdir/cmake/epollmod/epollmodTargets.cmake" \
+	share/man/man7/epollmod.7 share/man/man3/epollmod_create1.3 \
+	share/man/man3/epollmod_create.3 share/man/man3/epollmod_ctl.3 \
+	share/man/man3/epollmod_wait.3 share/man/man3/epollmod_pwait.3 \
+	share/man/man3/epollmod_pwait2.3 share/man/man3/epollmod_is_instance.3 \
+	share/man/man3/epollmod_device_path.3; do
 	[ -f "$prefix/$file" ] || fail "not installed: $file"
+done
+# The pages that share one are links to it, and man finds every page.
+[ "$(readlink "$prefix/share/man/man3/epollmod_pwait2.3")" = epollmod_wait.3 ] ||
+	fail "epollmod_pwait2.3 is not a link to epollmod_wait.3"
+for page in epollmod.7 epollmod_create.3 epollmod_pwait.3; do
+	MANPATH=$prefix/share/man man -w "${page%.*}" >/dev/null 2>&1 ||
+		fail "man does not find ${page%.*} under $prefix/share/man"
 done
 
 # A consumer build must use the installed library, and run like one.
