@@ -6,6 +6,8 @@
 # that mount the host's root over 9p (virtio-pci, 9p, overlay), in the
 # order modprobe would load them. Modules built into the kernel are
 # skipped; MODULE_BASEDIR is where lib/modules/KVER lives (default /).
+# Compressed modules (Debian's .ko.xz from 6.6 on) are stored
+# decompressed: busybox's insmod loads plain .ko files only.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -16,6 +18,7 @@ basedir=${3:-/}
 need busybox busybox-static
 need cpio cpio
 need modprobe kmod
+need xz xz-utils
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
@@ -33,7 +36,15 @@ for mod in virtio_pci 9pnet_virtio 9p overlay; do
 done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' |
 while read -r ko; do
 	n=$((n + 1))
-	cp "$ko" "$stage/lib/modules/$(printf '%02d' "$n")-$(basename "$ko")"
+	base=$(basename "$ko")
+	dest=$stage/lib/modules/$(printf '%02d' "$n")-${base%.ko*}.ko
+	case $ko in
+	*.ko) cp "$ko" "$dest" ;;
+	*.ko.xz) xz -dc "$ko" >"$dest" ;;
+	*.ko.zst) zstd -qdc "$ko" >"$dest" ;;
+	*.ko.gz) gzip -dc "$ko" >"$dest" ;;
+	*) die "cannot load $ko in the initramfs" ;;
+	esac
 done
 
 (cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out.tmp"
