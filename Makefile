@@ -3,6 +3,9 @@
 # make            the module (epollmod.ko), the library and the selftests
 # make run        boot a VM, load the module, run the demo
 # make test       host tests, then every selftest in a VM; N passed, N failed
+# make test KVER=6.12  the same on another kernel (6.1, 6.12, mainline or a
+#                 release string: scripts/kernel.sh), installed or built first
+# make test-matrix   every selftest on 6.1, 6.12 and mainline; one table
 # make shell      an interactive VM with the module loaded
 # make style      checkpatch --strict on module/ and uapi/, clang-format on lib/
 # make install    the library, its headers, pkg-config and CMake files
@@ -45,7 +48,8 @@ LIBEPOLLMOD := $(BUILD)/lib/libepollmod.a
 
 MODULE_SRCS := Kbuild VERSION $(wildcard module/*.[ch]) uapi/linux/epollmod.h
 
-.PHONY: all deps module lib selftests test run shell style install clean \
+.PHONY: all deps module lib selftests test test-matrix run shell style \
+	install clean FORCE \
 	bench debug-kernel
 
 all: module lib selftests
@@ -54,12 +58,17 @@ deps:
 	@scripts/deps.sh
 
 module: epollmod.ko
-epollmod.ko: $(MODULE_SRCS)
+epollmod.ko: $(MODULE_SRCS) $(BUILD)/module.kdir
 	@[ -f $(KDIR)/Makefile ] || { echo "make module: no kernel build tree" \
 		"in $(KDIR): install the headers of the kernel to build for" \
 		"(Debian: linux-headers-$(KVER)) or give its build tree as" \
 		"KDIR=/path/to/build" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# The kernel epollmod.ko was built for: another KDIR rebuilds it.
+$(BUILD)/module.kdir: FORCE
+	@mkdir -p $(@D)
+	@echo '$(KDIR)' | cmp -s - $@ || echo '$(KDIR)' >$@
 
 lib: $(LIBEPOLLMOD)
 $(LIBEPOLLMOD): $(shell find lib uapi examples -type f) VERSION
@@ -92,8 +101,14 @@ $(BUILD)/selftests/%: selftests/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS) \
 	@mkdir -p $(@D)
 	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(SELFTEST_LIB) $(LIBEPOLLMOD) -lcap
 
-test: all | deps
-	@scripts/test.sh
+# KVER given: scripts/test.sh builds the module for that kernel itself, out
+# of the tree (build/kernels/), and boots it.
+TEST_KVER := $(if $(filter command line environment,$(origin KVER)),$(KVER))
+test: $(if $(TEST_KVER),lib selftests,all) | deps
+	@EPM_KVER='$(TEST_KVER)' scripts/test.sh
+
+test-matrix: lib selftests | deps
+	@scripts/test-matrix.sh
 
 run: all | deps
 	@scripts/vm.sh --name demo -- scripts/guest/demo.sh

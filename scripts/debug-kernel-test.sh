@@ -17,10 +17,7 @@ glob=${1:-*}
 kdir=$("$EPM_ROOT/scripts/debug-kernel.sh") || exit 1
 
 src=$EPM_BUILD/debug-kernel/module
-rm -rf "$src"
-mkdir -p "$src"
-cp -r "$EPM_ROOT/Kbuild" "$EPM_ROOT/module" "$EPM_ROOT/uapi" "$src/"
-if ! make -s -C "$kdir" M="$src" KCFLAGS=-g modules >"$src/build.log" 2>&1; then
+if ! module_build "$kdir" "$src" KCFLAGS=-g; then
 	echo "not ok - build epollmod.ko for the debug kernel"
 	sed 's/^/# /' "$src/build.log"
 	exit 1

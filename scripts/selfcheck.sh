@@ -18,10 +18,7 @@ set -uo pipefail
 
 kdir=${KDIR:-/lib/modules/$(distro_kver)/build}
 src=$EPM_BUILD/selfcheck/src
-rm -rf "$src"
-mkdir -p "$src"
-cp -r "$EPM_ROOT/Kbuild" "$EPM_ROOT/module" "$EPM_ROOT/uapi" "$src/"
-if ! make -s -C "$kdir" M="$src" EPOLLMOD_WARN_ON_OPEN=y modules >"$src/build.log" 2>&1; then
+if ! module_build "$kdir" "$src" EPOLLMOD_WARN_ON_OPEN=y; then
 	echo "not ok - build the WARN_ON_OPEN module"
 	sed 's/^/# /' "$src/build.log"
 	exit 1
