@@ -4,8 +4,10 @@
  * a program can see is compared with a native epoll fd made the same way in
  * the same test (F_GETFL before and after F_SETFL, F_GETFD, the pos: and
  * flags: lines of /proc/self/fdinfo), and what dup, fork and SCM_RIGHTS
- * carry over. What cannot be the same (fstat() shows the device, and
- * /proc/self/fd names it) is listed in README's known differences.
+ * carry over. What cannot be the same (fstat() shows the device,
+ * /proc/self/fd names it, reopening it there makes a new instance) is
+ * pinned by device_file_differences and listed in README's known
+ * differences.
  *
  * Then an instance where /dev/epollmod is not visible (another mount
  * namespace, as a chroot or a container that inherited it): it is still
@@ -18,6 +20,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <epollmod/epollmod.h>
@@ -202,23 +205,6 @@ TEST_F(fdprops, fork_carries_flags)
 	EXPECT_EQ(O_RDWR | O_NONBLOCK, fcntl(ep, F_GETFL));
 }
 
-static int send_fd(int sock, int fd)
-{
-	char byte = 'f', cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
 static int recv_fd(int sock, int flags)
 {
 	char byte, cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
@@ -266,6 +252,41 @@ TEST_F(fdprops, scm_rights_carries_flags)
 		close(got_ep);
 		close(got_ref);
 	}
+}
+
+/*
+ * What cannot be the same, pinned so that a change is noticed (README's
+ * known differences): an instance is the device's file, so fstat() and
+ * /proc/self/fd show the device, and reopening it through /proc opens the
+ * device again, which makes a new, empty instance; native refuses (ENXIO).
+ */
+TEST_F(fdprops, device_file_differences)
+{
+	int ep = ep_create1(EPOLL_CLOEXEC), efd = efd_new(1), again;
+	char path[64], link[64] = "";
+	struct epoll_event ev;
+	struct stat st;
+
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, ctl(ep, EPOLL_CTL_ADD, efd, EPOLLIN, 1));
+	ASSERT_EQ(0, fstat(ep, &st));
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", ep);
+	ASSERT_LT(0, readlink(path, link, sizeof(link) - 1));
+	errno = 0;
+	again = open(path, O_RDWR | O_CLOEXEC);
+	if (be == &backend_native) {
+		EXPECT_FALSE(S_ISCHR(st.st_mode));
+		EXPECT_STREQ("anon_inode:[eventpoll]", link);
+		EXPECT_EQ(-1, again);
+		EXPECT_EQ(ENXIO, errno);
+		return;
+	}
+	EXPECT_TRUE(S_ISCHR(st.st_mode));
+	EXPECT_STREQ(epollmod_device_path(), link);
+	ASSERT_LE(0, again);
+	EXPECT_TRUE(epollmod_is_instance(again));
+	EXPECT_EQ(0, ep_wait(again, &ev, 1, 0));
+	EXPECT_EQ(1, ep_wait(ep, &ev, 1, 0));
 }
 
 /*
