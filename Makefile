@@ -80,10 +80,20 @@ $(LIBEPOLLMOD): $(shell find lib uapi examples -type f) VERSION
 	@cmake --build $(BUILD)/lib -j$$(nproc)
 
 # Headers and scripts that live in the kernel tree, never in this one.
-$(KSRC)/.stamp: | deps
+# selftests/lib/harness.h runs the tests itself, with the harness's internals
+# (__run_test's fields): the two headers are pinned to the copies it was
+# checked against (linux-source-6.1 6.1.192-3), and a new tarball that
+# changes them stops the build until harness.h is checked again.
+KSELFTEST_SUMS := selftests/lib/kselftest.sha256
+$(KSRC)/.stamp: $(KSELFTEST_SUMS) $(wildcard $(KSRC_TAR)) | deps
 	@mkdir -p $(KSRC)
 	tar -xJf $(KSRC_TAR) -C $(KSRC) --strip-components=1 \
 		$(addprefix linux-source-6.1/,$(KSRC_FILES))
+	@cd $(KSRC) && sha256sum --quiet -c $(CURDIR)/$(KSELFTEST_SUMS) || { \
+		echo "$(KSRC_TAR) has another kselftest_harness.h or" \
+			"kselftest.h than $(KSELFTEST_SUMS) pins: check that" \
+			"selftests/lib/harness.h still matches its internals," \
+			"then update the sums" >&2; exit 1; }
 	@touch $@
 
 $(BUILD)/selftests/splat_patterns.h: scripts/splat-patterns.txt

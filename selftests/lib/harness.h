@@ -11,6 +11,14 @@
  *  - each test's wall time as a TAP comment.
  *
  * Use EPM_HARNESS_MAIN instead of TEST_HARNESS_MAIN.
+ *
+ * epm_run_test() and epm_harness_run() stand in for the harness's own
+ * __run_test() and test_harness_run(), so they use its internals (the
+ * fields of struct __test_metadata, __wait_for_test(), __fixture_list),
+ * which the kernel changes at will. The build pins the two headers it was
+ * written against by checksum (selftests/lib/kselftest.sha256, checked by
+ * the Makefile when it extracts them): a linux-source-6.1 update that
+ * changes them stops the build until this file is checked against them.
  */
 #ifndef EPM_HARNESS_H
 #define EPM_HARNESS_H
