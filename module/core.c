@@ -10,11 +10,10 @@
  * and by many instances. Each item hooks wait entries (struct epm_hook) on
  * every wait queue the watched file registers from its ->poll().
  *
- * Every watched file has one struct epm_file (files.c) shared by all the
- * items that watch it; it holds our only reference on the file. A file whose
- * count is down to that reference is dead to its users: its items are never
- * reported again and are released (at the next call on an instance that
- * holds one, and by a periodic sweep).
+ * The module holds no reference on a watched file. The file's final close
+ * ends its items, before the file's ->release, and a work item takes them
+ * out of their interest sets; see files.c, which owns a watched file's
+ * life from the first ADD to that close.
  *
  * THE READY LIST
  *
@@ -42,7 +41,10 @@
  *			subclass being the depth. From ->poll, which native
  *			epoll calls holding its own mutex, an instance mutex
  *			is only ever tried: see epm_instance_poll().
- *  3. ef->lock		per watched file; its list of items
+ *  3. file lock	one of a table, by the watched file's address
+ *			(files.c); an item's hooks and its end. Taken by the
+ *			final-fput probe, in atomic context, with nothing
+ *			else held.
  *  4. whead->lock	a watched file's wait queue; held around callbacks
  *  5. ep->lock		per instance, irq-safe; ready list, item->rstate,
  *			item->events, and the list of ep->wq: waiters are
@@ -54,18 +56,20 @@
  *
  * LIFETIMES
  *
- * An instance is referenced by its file and by each of its items; the last
- * put frees it after an RCU grace period. An item is freed after an RCU
- * grace period too, as the path checks walk ef->items under RCU. A hook is
- * freed once it is off its queue: remove_wait_queue() under the queue's lock
- * orders that after any running callback.
+ * An instance is referenced by its file, by each of its items and by its
+ * running reap work; the last put frees it after an RCU grace period. An
+ * item is freed after an RCU grace period too, as the final-fput probe and
+ * the path checks walk the index of watched files under RCU. A hook is
+ * freed once it is off its queue: remove_wait_queue() under the queue's
+ * lock orders that after any running callback.
  */
 
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/device.h>
-#include <linux/rculist.h>
+#include <linux/file.h>
+#include <linux/rhashtable.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
@@ -78,9 +82,6 @@ unsigned long epm_max_user_watches;
 static struct kmem_cache *epm_instance_cache __read_mostly;
 static struct kmem_cache *epm_item_cache __read_mostly;
 static struct kmem_cache *epm_hook_cache __read_mostly;
-
-/* Items the per-call liveness check looks at: cheap, and about to sleep. */
-#define EPM_LIVENESS_BUDGET	64
 
 static DEFINE_PER_CPU(long [EPM_NR_STATS], epm_stats);
 
@@ -122,16 +123,10 @@ struct epm_instance *epm_instance_create(struct file *file)
 	ep->items = RB_ROOT_CACHED;
 	ep->file = file;
 	refcount_set(&ep->ref, 1);
-	/* The first wait that finds nothing checks at once. */
-	ep->liveness_at = jiffies - 1;
+	epm_reap_init(ep);
 	epm_forward_init(ep);
 	epm_stat_inc(EPM_STAT_INSTANCES);
 	return ep;
-}
-
-void epm_instance_get(struct epm_instance *ep)
-{
-	refcount_inc(&ep->ref);
 }
 
 static void epm_instance_free_rcu(struct rcu_head *rcu)
@@ -140,10 +135,8 @@ static void epm_instance_free_rcu(struct rcu_head *rcu)
 			container_of(rcu, struct epm_instance, rcu));
 }
 
-void epm_instance_put(struct epm_instance *ep)
+static void epm_instance_free(struct epm_instance *ep)
 {
-	if (!refcount_dec_and_test(&ep->ref))
-		return;
 	WARN_ON_ONCE(!RB_EMPTY_ROOT(&ep->items.rb_root));
 	/* No hook is left to queue a forwarded wake; let a queued one end. */
 	epm_forward_sync(ep);
@@ -157,6 +150,22 @@ void epm_instance_put(struct epm_instance *ep)
 	call_rcu(&ep->rcu, epm_instance_free_rcu);
 }
 
+void epm_instance_put(struct epm_instance *ep)
+{
+	if (!refcount_dec_and_test(&ep->ref))
+		return;
+	/* A reap work queued by a close may still be about to run. */
+	epm_reap_sync(ep);
+	epm_instance_free(ep);
+}
+
+/* The put of the reap work itself, which cannot wait for itself. */
+void epm_instance_put_reaper(struct epm_instance *ep)
+{
+	if (refcount_dec_and_test(&ep->ref))
+		epm_instance_free(ep);
+}
+
 /* ---------------------------------------------------------------------- */
 /* The interest set                                                        */
 
@@ -168,6 +177,10 @@ static int epm_key_cmp(const struct file *file, int fd,
 	return fd - item->fd;
 }
 
+/*
+ * The item of (@file, @fd). The caller has reaped: a gone item's key may
+ * be the address of a new file.
+ */
 struct epm_item *epm_find(struct epm_instance *ep, struct file *file, int fd)
 {
 	struct rb_node *rbp = ep->items.rb_root.rb_node;
@@ -182,25 +195,6 @@ struct epm_item *epm_find(struct epm_instance *ep, struct file *file, int fd)
 		rbp = cmp > 0 ? rbp->rb_right : rbp->rb_left;
 	}
 	return NULL;
-}
-
-/* The first item whose key is greater than (file, fd), or NULL. */
-static struct rb_node *epm_find_after(struct epm_instance *ep,
-				      struct file *file, int fd)
-{
-	struct rb_node *rbp = ep->items.rb_root.rb_node, *after = NULL;
-
-	while (rbp) {
-		struct epm_item *item = rb_entry(rbp, struct epm_item, node);
-
-		if (epm_key_cmp(file, fd, item) < 0) {
-			after = rbp;
-			rbp = rbp->rb_left;
-		} else {
-			rbp = rbp->rb_right;
-		}
-	}
-	return after;
 }
 
 static void epm_rb_insert(struct epm_instance *ep, struct epm_item *item)
@@ -243,7 +237,7 @@ static void epm_item_stay_awake(struct epm_item *item)
 	rcu_read_unlock();
 }
 
-static int epm_item_ws_create(struct epm_item *item)
+static int epm_item_ws_create(struct epm_item *item, struct file *file)
 {
 	struct epm_instance *ep = item->ep;
 	struct name_snapshot name;
@@ -254,7 +248,7 @@ static int epm_item_ws_create(struct epm_item *item)
 		if (!ep->ws)
 			return -ENOMEM;
 	}
-	take_dentry_name_snapshot(&name, item->file->f_path.dentry);
+	take_dentry_name_snapshot(&name, file->f_path.dentry);
 	ws = wakeup_source_register(NULL, name.name.name);
 	release_dentry_name_snapshot(&name);
 	if (!ws)
@@ -278,19 +272,27 @@ static void epm_item_ws_destroy(struct epm_item *item)
 /* ---------------------------------------------------------------------- */
 /* Hooks on the watched files' wait queues                                 */
 
-/* Wake ep's pollers on behalf of @item, whose file just reported. */
+/*
+ * Wake ep's pollers on behalf of @item, whose file just reported on
+ * @whead.
+ */
 static void epm_item_wake_pollers(struct epm_instance *ep,
-				  struct epm_item *item)
+				  struct epm_item *item,
+				  wait_queue_head_t *whead)
 {
-	if (epm_is_native_epoll(item->file)) {
+	struct epm_instance *inner;
+
+	switch (item->kind) {
+	case EPM_KIND_NATIVE_EPOLL:
 		/* Never nested in native epoll's own wake: see nest.c. */
 		epm_forward_wake(ep);
-	} else if (epm_is_instance_file(item->file)) {
-		struct epm_instance *inner = item->file->private_data;
-
-		/* inner->poll_wait.lock is held up the stack: its nests is ours */
+		break;
+	case EPM_KIND_INSTANCE:
+		/* An instance's only queue is its poll_wait, locked up the stack. */
+		inner = container_of(whead, struct epm_instance, poll_wait);
 		epm_wake_pollers(ep, inner->nests);
-	} else {
+		break;
+	default:
 		epm_wake_pollers(ep, 1);
 	}
 }
@@ -305,6 +307,7 @@ static int epm_hook_wake(wait_queue_entry_t *wait, unsigned int mode,
 			 int sync, void *key)
 {
 	struct epm_hook *hook = container_of(wait, struct epm_hook, wait);
+	wait_queue_head_t *whead = hook->whead;
 	struct epm_item *item = hook->item;
 	struct epm_instance *ep = item->ep;
 	__poll_t pollflags = key_to_poll(key);
@@ -361,7 +364,7 @@ out:
 	spin_unlock_irqrestore(&ep->lock, flags);
 
 	if (wake_pollers)
-		epm_item_wake_pollers(ep, item);
+		epm_item_wake_pollers(ep, item, whead);
 	if (!(item->events & EPOLLEXCLUSIVE))
 		woke_exclusive = 1;
 
@@ -384,7 +387,12 @@ struct epm_pqueue {
 	bool failed;
 };
 
-/* ->poll() names a wait queue of the watched file: hook the item on it. */
+/*
+ * ->poll() names a wait queue of the watched file: hook the item on it.
+ * Only ADD gets here; it holds the file open and the instance's mutex, so
+ * neither the file's close nor the instance's release can unhook the item
+ * meanwhile.
+ */
 static void epm_queue_proc(struct file *file, wait_queue_head_t *whead,
 			   poll_table *pt)
 {
@@ -410,12 +418,15 @@ static void epm_queue_proc(struct file *file, wait_queue_head_t *whead,
 		add_wait_queue(whead, &hook->wait);
 }
 
-/* Take the item's hooks off their queues; no callback runs after this. */
-static void epm_unhook(struct epm_item *item)
+/*
+ * Take the item's hooks off their queues; no callback runs after this.
+ * The caller holds the file's lock (files.c): the final-fput probe may do
+ * this too, in atomic context.
+ */
+void epm_unhook(struct epm_item *item)
 {
 	struct epm_hook *hook;
 
-	lockdep_assert_held(&item->ep->mtx);
 	while ((hook = item->hooks)) {
 		wait_queue_head_t *whead;
 
@@ -504,6 +515,20 @@ static void epm_unqueue(struct epm_instance *ep, struct epm_item *item)
 }
 
 /*
+ * An item that ends leaves the ready list; one a scan has taken is left
+ * to the scan, which drops it as gone. Any context (the final-fput probe).
+ */
+void epm_ready_forget(struct epm_instance *ep, struct epm_item *item)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ep->lock, flags);
+	if (item->rstate == EPM_QUEUED)
+		epm_unqueue(ep, item);
+	spin_unlock_irqrestore(&ep->lock, flags);
+}
+
+/*
  * Put a scan's batch back according to each item's outcome, marked as seen
  * by the scan, and wake a waiter if events are left: another thread may be
  * waiting for them.
@@ -516,6 +541,9 @@ static void epm_settle(struct epm_instance *ep, struct list_head *batch,
 
 	spin_lock_irq(&ep->lock);
 	list_for_each_entry_safe(item, tmp, batch, ready) {
+		/* Its file closed while we looked: no callback can come again. */
+		if (READ_ONCE(item->gone))
+			item->outcome = EPM_DROP;
 		switch (item->outcome) {
 		case EPM_KEEP_AT_HEAD:
 			list_move_tail(&item->ready, &front);
@@ -529,7 +557,7 @@ static void epm_settle(struct epm_instance *ep, struct list_head *batch,
 			epm_unqueue(ep, item);
 			break;
 		case EPM_DROP:
-			if (item->rearm)
+			if (item->rearm && !READ_ONCE(item->gone))
 				epm_requeue(ep, item);
 			else
 				epm_unqueue(ep, item);
@@ -545,17 +573,20 @@ static void epm_settle(struct epm_instance *ep, struct list_head *batch,
 	spin_unlock_irq(&ep->lock);
 }
 
-/* What a watched file reports now, among the events the item asks for. */
-static __poll_t epm_item_poll(struct epm_item *item, poll_table *pt,
-			      int depth, bool may_block)
+/*
+ * What the watched @file (held by the caller) reports now, among the
+ * events the item asks for.
+ */
+static __poll_t epm_item_poll(struct epm_item *item, struct file *file,
+			      poll_table *pt, int depth, bool may_block)
 {
 	__poll_t res;
 
 	pt->_key = item->events;
-	if (epm_is_instance_file(item->file)) {
-		res = epm_instance_poll(item->file->private_data, pt, depth,
+	if (item->kind == EPM_KIND_INSTANCE) {
+		res = epm_instance_poll(file->private_data, pt, depth,
 					may_block);
-	} else if (!may_block && epm_is_native_epoll(item->file)) {
+	} else if (!may_block && item->kind == EPM_KIND_NATIVE_EPOLL) {
 		/*
 		 * Native epoll's ->poll() takes its mutex unconditionally;
 		 * from ->poll() that could close a cycle through native epoll
@@ -563,16 +594,23 @@ static __poll_t epm_item_poll(struct epm_item *item, poll_table *pt,
 		 */
 		res = EPOLLIN | EPOLLRDNORM;
 	} else {
-		res = vfs_poll(item->file, pt);
+		res = vfs_poll(file, pt);
 	}
 	return res & item->events;
 }
 
-/* A file found dead: have the caller release it after dropping ep->mtx. */
-static void epm_collect_dead(struct epm_file *ef, struct list_head *dead)
+/* epm_item_poll() of a file we do not hold: 0 if it is being released. */
+static __poll_t epm_item_poll_pinned(struct epm_item *item, poll_table *pt,
+				     int depth, bool may_block)
 {
-	if (dead && epm_file_claim_release(ef))
-		list_add_tail(&ef->release_link, dead);
+	struct file *file = epm_item_pin(item);
+	__poll_t res;
+
+	if (!file)
+		return 0;
+	res = epm_item_poll(item, file, pt, depth, may_block);
+	fput(file);
+	return res;
 }
 
 /*
@@ -581,8 +619,7 @@ static void epm_collect_dead(struct epm_file *ef, struct list_head *dead)
  * fatal signal.
  */
 static int epm_harvest(struct epm_instance *ep,
-		       struct epoll_event __user *uevents, int maxevents,
-		       struct list_head *dead)
+		       struct epoll_event __user *uevents, int maxevents)
 {
 	struct epm_item *item;
 	LIST_HEAD(batch);
@@ -614,16 +651,14 @@ static int epm_harvest(struct epm_instance *ep,
 				__pm_relax(ws);
 			}
 			item->outcome = EPM_DROP;
-			if (epm_item_dead(item)) {
-				epm_collect_dead(item->ef, dead);
-				continue;
-			}
-			revents = epm_item_poll(item, &pt, 1, true);
+			revents = epm_item_poll_pinned(item, &pt, 1, true);
 			if (!revents)
 				continue;
 			if (!epoll_put_uevent(revents, item->data,
 					      uevents + delivered)) {
+				/* Still ready: it keeps suspend off again. */
 				item->outcome = EPM_KEEP_AT_HEAD;
+				epm_item_stay_awake(item);
 				fault = true;
 				continue;
 			}
@@ -646,7 +681,8 @@ static int epm_harvest(struct epm_instance *ep,
 
 /*
  * Does the ready list hold an item that is really ready? Items that are
- * not are dropped from it on the way, as a harvest would drop them.
+ * not are dropped from it on the way, as a harvest would drop them, and
+ * let suspend go.
  */
 static __poll_t epm_scan_readiness(struct epm_instance *ep, int depth,
 				   bool may_block)
@@ -662,10 +698,11 @@ static __poll_t epm_scan_readiness(struct epm_instance *ep, int depth,
 	while (!res && epm_take(ep, &batch, 1, scan_id)) {
 		item = list_first_entry(&batch, struct epm_item, ready);
 		item->outcome = EPM_DROP;
-		if (!epm_item_dead(item) &&
-		    epm_item_poll(item, &pt, depth + 1, may_block)) {
+		if (epm_item_poll_pinned(item, &pt, depth + 1, may_block)) {
 			item->outcome = EPM_KEEP_AT_HEAD;
 			res = EPOLLIN | EPOLLRDNORM;
+		} else {
+			__pm_relax(epm_item_ws(item));
 		}
 		epm_settle(ep, &batch, scan_id);
 	}
@@ -725,8 +762,11 @@ static void epm_item_free_rcu(struct rcu_head *rcu)
 	kmem_cache_free(epm_item_cache, container_of(rcu, struct epm_item, rcu));
 }
 
-/* Free an item that is off its file's list; the caller puts ep after. */
-static void epm_item_free(struct epm_instance *ep, struct epm_item *item)
+/*
+ * Free an item that has ended (epm_item_end(), or its file's close): take
+ * it out of the interest set and the index.
+ */
+void epm_item_free(struct epm_instance *ep, struct epm_item *item)
 {
 	lockdep_assert_held(&ep->mtx);
 
@@ -738,45 +778,24 @@ static void epm_item_free(struct epm_instance *ep, struct epm_item *item)
 		epm_unqueue(ep, item);
 	spin_unlock_irq(&ep->lock);
 
+	epm_index_remove(item);
+	/* Ended: no callback and no close reads item->ws any more. */
 	wakeup_source_unregister(epm_item_ws(item));
-	epm_file_put(item->ef);
-	epm_user_uncharge(ep->user);
 	epm_stat_add(EPM_STAT_WATCHES, -1);
-	/* nest.c walks ef->items under RCU. */
+	/* The probe and the path checks walk the index under RCU. */
 	call_rcu(&item->rcu, epm_item_free_rcu);
-}
-
-/*
- * Remove an item (DEL, failed ADD, instance release). An item a file
- * release has claimed is left to it, hooks off.
- */
-void epm_remove(struct epm_instance *ep, struct epm_item *item)
-{
-	struct epm_file *ef = item->ef;
-
-	epm_unhook(item);
-	spin_lock(&ef->lock);
-	if (item->dying) {
-		spin_unlock(&ef->lock);
-		return;
-	}
-	hlist_del_rcu(&item->file_link);
-	spin_unlock(&ef->lock);
-	epm_item_free(ep, item);
 	/* The caller holds another reference: the file's, or a call's. */
 	WARN_ON_ONCE(refcount_dec_and_test(&ep->ref));
 }
 
-/* Remove an item claimed by a file release (files.c); ep is put after. */
-void epm_remove_dying(struct epm_instance *ep, struct epm_item *item)
+/*
+ * Remove an item (DEL, failed ADD, instance release). One whose file is
+ * closing at this moment is left to the instance's reaping.
+ */
+void epm_remove(struct epm_instance *ep, struct epm_item *item)
 {
-	struct epm_file *ef = item->ef;
-
-	epm_unhook(item);
-	spin_lock(&ef->lock);
-	hlist_del_rcu(&item->file_link);
-	spin_unlock(&ef->lock);
-	epm_item_free(ep, item);
+	if (epm_item_end(item))
+		epm_item_free(ep, item);
 }
 
 int epm_insert(struct epm_instance *ep, const struct epoll_event *event,
@@ -784,7 +803,6 @@ int epm_insert(struct epm_instance *ep, const struct epoll_event *event,
 {
 	struct epm_pqueue pq;
 	struct epm_item *item;
-	struct epm_file *ef;
 	__poll_t revents;
 	int err;
 
@@ -795,12 +813,9 @@ int epm_insert(struct epm_instance *ep, const struct epoll_event *event,
 	if (err)
 		return err;
 	item = kmem_cache_zalloc(epm_item_cache, GFP_KERNEL);
-	if (!item)
-		goto nomem;
-	ef = epm_file_get(tfile);
-	if (!ef) {
-		kmem_cache_free(epm_item_cache, item);
-		goto nomem;
+	if (!item) {
+		epm_user_uncharge(ep->user);
+		return -ENOMEM;
 	}
 
 	INIT_LIST_HEAD(&item->ready);
@@ -809,23 +824,31 @@ int epm_insert(struct epm_instance *ep, const struct epoll_event *event,
 	item->events = event->events;
 	item->data = event->data;
 	item->ep = ep;
-	item->ef = ef;
 	item->rstate = EPM_IDLE;
+	if (epm_is_instance_file(tfile))
+		item->kind = EPM_KIND_INSTANCE;
+	else if (epm_is_native_epoll(tfile))
+		item->kind = EPM_KIND_NATIVE_EPOLL;
+	else
+		item->kind = EPM_KIND_FILE;
 
-	spin_lock(&ef->lock);
-	hlist_add_head_rcu(&item->file_link, &ef->items);
-	spin_unlock(&ef->lock);
+	err = epm_index_insert(item);
+	if (err) {
+		kmem_cache_free(epm_item_cache, item);
+		epm_user_uncharge(ep->user);
+		return err;
+	}
 	epm_rb_insert(ep, item);
-	epm_instance_get(ep);
+	refcount_inc(&ep->ref);
 	epm_stat_inc(EPM_STAT_WATCHES);
 
 	/* From here on, failures undo through epm_remove(). */
-	if (full_check && epm_path_check(ef)) {
+	if (full_check && epm_path_check(item)) {
 		epm_remove(ep, item);
 		return -EINVAL;
 	}
 	if (item->events & EPOLLWAKEUP) {
-		err = epm_item_ws_create(item);
+		err = epm_item_ws_create(item, tfile);
 		if (err) {
 			epm_remove(ep, item);
 			return err;
@@ -836,7 +859,7 @@ int epm_insert(struct epm_instance *ep, const struct epoll_event *event,
 	pq.item = item;
 	pq.failed = false;
 	init_poll_funcptr(&pq.pt, epm_queue_proc);
-	revents = epm_item_poll(item, &pq.pt, 1, true);
+	revents = epm_item_poll(item, tfile, &pq.pt, 1, true);
 	if (unlikely(pq.failed)) {
 		epm_remove(ep, item);
 		return -ENOMEM;
@@ -844,14 +867,10 @@ int epm_insert(struct epm_instance *ep, const struct epoll_event *event,
 	if (revents && epm_queue_ready(ep, item))
 		epm_wake_pollers(ep, 0);
 	return 0;
-
-nomem:
-	epm_user_uncharge(ep->user);
-	return -ENOMEM;
 }
 
 void epm_modify(struct epm_instance *ep, struct epm_item *item,
-		const struct epoll_event *event)
+		struct file *tfile, const struct epoll_event *event)
 {
 	poll_table pt;
 
@@ -864,7 +883,7 @@ void epm_modify(struct epm_instance *ep, struct epm_item *item,
 	if (item->events & EPOLLWAKEUP) {
 		/* As Linux: a wakeup source that cannot be had is not fatal. */
 		if (!rcu_access_pointer(item->ws))
-			epm_item_ws_create(item);
+			epm_item_ws_create(item, tfile);
 	} else {
 		epm_item_ws_destroy(item);
 	}
@@ -877,7 +896,8 @@ void epm_modify(struct epm_instance *ep, struct epm_item *item,
 	smp_mb();
 
 	init_poll_funcptr(&pt, NULL);
-	if (epm_item_poll(item, &pt, 1, true) && epm_queue_ready(ep, item))
+	if (epm_item_poll(item, tfile, &pt, 1, true) &&
+	    epm_queue_ready(ep, item))
 		epm_wake_pollers(ep, 0);
 }
 
@@ -900,40 +920,6 @@ static int epm_waiter_wake(wait_queue_entry_t *wait, unsigned int mode,
 }
 
 /*
- * The per-call liveness check: look at up to EPM_LIVENESS_BUDGET items,
- * round robin, and collect the files found dead. Runs on waits that found
- * no event, at most once a jiffy per instance, so that neither busy
- * instances nor busy pollers pay for it.
- */
-void epm_check_liveness(struct epm_instance *ep, struct list_head *dead)
-{
-	struct rb_node *start, *rbp;
-	struct epm_item *item = NULL;
-	int budget = EPM_LIVENESS_BUDGET;
-
-	if (time_before(jiffies, READ_ONCE(ep->liveness_at)))
-		return;
-	mutex_lock(&ep->mtx);
-	ep->liveness_at = jiffies + 1;
-	start = epm_find_after(ep, ep->sweep_file, ep->sweep_fd);
-	if (!start)
-		start = rb_first_cached(&ep->items);
-	for (rbp = start; rbp && budget--;) {
-		item = rb_entry(rbp, struct epm_item, node);
-		if (epm_item_dead(item))
-			epm_collect_dead(item->ef, dead);
-		rbp = rb_next(rbp) ?: rb_first_cached(&ep->items);
-		if (rbp == start)
-			break;
-	}
-	if (item) {
-		ep->sweep_file = item->file;
-		ep->sweep_fd = item->fd;
-	}
-	mutex_unlock(&ep->mtx);
-}
-
-/*
  * The wait of epoll_wait(2): harvest if events are there; otherwise sleep
  * on an exclusive entry until a callback wakes us, the timeout passes or a
  * signal comes. @expires is absolute (CLOCK_MONOTONIC), NULL to wait for
@@ -945,9 +931,7 @@ int epm_wait(struct epm_instance *ep, struct epoll_event __user *events,
 	bool timed_out = expires && !*expires;
 	ktime_t deadline = expires ? *expires : 0;
 	ktime_t *until = expires ? &deadline : NULL;
-	bool checked = false;
 	wait_queue_entry_t wait;
-	LIST_HEAD(dead);
 	bool avail;
 	int res;
 
@@ -958,16 +942,10 @@ int epm_wait(struct epm_instance *ep, struct epoll_event __user *events,
 	avail = epm_events_available(ep);
 	for (;;) {
 		if (avail) {
-			res = epm_harvest(ep, events, maxevents, &dead);
+			res = epm_harvest(ep, events, maxevents);
 			if (res)
 				break;
 		}
-		if (!checked) {
-			checked = true;
-			epm_check_liveness(ep, &dead);
-		}
-		/* Let go of dead files before sleeping: their peers see EOF. */
-		epm_release_files(&dead);
 
 		res = 0;
 		if (timed_out)
@@ -1005,7 +983,6 @@ int epm_wait(struct epm_instance *ep, struct epoll_event __user *events,
 			spin_unlock_irq(&ep->lock);
 		}
 	}
-	epm_release_files(&dead);
 	return res;
 }
 
@@ -1017,16 +994,13 @@ void epm_instance_release(struct epm_instance *ep)
 	struct rb_node *rbp, *next;
 
 	mutex_lock(&ep->mtx);
-	/* Unhook everything first: no callback runs during the removals. */
-	for (rbp = rb_first_cached(&ep->items); rbp; rbp = rb_next(rbp)) {
-		epm_unhook(rb_entry(rbp, struct epm_item, node));
-		cond_resched();
-	}
 	for (rbp = rb_first_cached(&ep->items); rbp; rbp = next) {
 		next = rb_next(rbp);
+		/* Items whose file is closing meanwhile go to the reap below. */
 		epm_remove(ep, rb_entry(rbp, struct epm_item, node));
 		cond_resched();
 	}
+	epm_reap(ep);
 	mutex_unlock(&ep->mtx);
 	epm_instance_put(ep);
 }
@@ -1040,15 +1014,18 @@ void epm_show_fdinfo(struct seq_file *m, struct file *file)
 	mutex_lock(&ep->mtx);
 	for (rbp = rb_first_cached(&ep->items); rbp; rbp = rb_next(rbp)) {
 		struct epm_item *item = rb_entry(rbp, struct epm_item, node);
-		struct inode *inode = file_inode(item->file);
+		struct file *tfile = epm_item_pin(item);
+		struct inode *inode;
 
-		/* Linux forgets a watch when its file dies. */
-		if (epm_item_dead(item))
+		/* Linux forgets a watch when its file closes. */
+		if (!tfile)
 			continue;
-		seq_printf(m, "tfd: %8d events: %8x data: %16llx  pos:%lli ino:%lx sdev:%x\n",
+		inode = file_inode(tfile);
+		seq_printf(m, "tfd: %8d events: %8x data: %16llx  pos:%lli ino:%llx sdev:%x\n",
 			   item->fd, item->events, (long long)item->data,
-			   (long long)item->file->f_pos, inode->i_ino,
-			   inode->i_sb->s_dev);
+			   (long long)tfile->f_pos,
+			   (unsigned long long)inode->i_ino, inode->i_sb->s_dev);
+		fput(tfile);
 		if (seq_has_overflowed(m))
 			break;
 	}

@@ -18,7 +18,7 @@ static bool epm_is_epoll(struct file *file)
 int epm_ctl(struct epm_instance *ep, int op, int fd,
 	    const struct epoll_event __user *uevent)
 {
-	bool full_check = false, swept = false;
+	bool full_check = false;
 	struct epoll_event ev;
 	struct epm_item *item;
 	struct file *tfile;
@@ -40,7 +40,7 @@ int epm_ctl(struct epm_instance *ep, int op, int fd,
 
 	/* EPOLLWAKEUP needs CAP_BLOCK_SUSPEND; without it, it is dropped. */
 	if (op != EPOLL_CTL_DEL)
-		ep_take_care_of_epollwakeup(&ev);
+		epm_filter_epollwakeup(&ev);
 
 	err = -EINVAL;
 	if (tfile == ep->file)
@@ -60,7 +60,6 @@ int epm_ctl(struct epm_instance *ep, int op, int fd,
 			goto out;
 	}
 
-again:
 	mutex_lock(&ep->mtx);
 	if (op == EPOLL_CTL_ADD && epm_needs_full_check(ep, tfile)) {
 		/* The nest mutex comes first in the lock order. */
@@ -75,6 +74,8 @@ again:
 		mutex_lock(&ep->mtx);
 	}
 
+	/* Watches of closed files go first: one may hold tfile's address. */
+	epm_reap(ep);
 	item = epm_find(ep, tfile, fd);
 	err = -EINVAL;
 	switch (op) {
@@ -102,7 +103,7 @@ again:
 		/* An exclusive watch cannot be modified: it stays EINVAL. */
 		if (!(item->events & EPOLLEXCLUSIVE)) {
 			ev.events |= EPOLLERR | EPOLLHUP;
-			epm_modify(ep, item, &ev);
+			epm_modify(ep, item, tfile, &ev);
 			err = 0;
 		}
 		break;
@@ -110,20 +111,8 @@ again:
 	mutex_unlock(&ep->mtx);
 
 out_nest:
-	if (full_check) {
+	if (full_check)
 		epm_nest_unlock();
-		full_check = false;
-	}
-	/*
-	 * Linux frees a watch when its file is closed; we learn of that
-	 * late. Before refusing an ADD for the limit, release the watches
-	 * of files that are already dead, and try once more.
-	 */
-	if (err == -ENOSPC && !swept) {
-		swept = true;
-		epm_sweep_now();
-		goto again;
-	}
 out:
 	fdput(tf);
 	return err;

@@ -9,20 +9,22 @@
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/irq_work.h>
+#include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/rbtree.h>
 #include <linux/refcount.h>
-#include <linux/rhashtable.h>
+#include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 /* After the headers above: it uses them without including them. */
 #include <linux/eventpoll.h>
 #include <linux/epollmod.h>
 
-/* Linux's limit on instances nested in instances (fs/eventpoll.c). */
+/* Linux's limit on instances nested in instances. */
 #define EPM_MAX_NESTS		4
 
 /* The most events one wait may ask for: what fits in INT_MAX bytes. */
@@ -43,33 +45,6 @@
 struct epm_user;
 struct wakeup_source;
 
-/*
- * A file some instance watches, shared by every item (in any instance)
- * that watches it. It holds the one reference epollmod keeps on the file:
- * with no eventpoll_release() hook, that reference is what keeps the
- * file's wait queues alive under our hooks (DESIGN.md, decision 4). The
- * file is dead to its users when its count is down to that reference.
- */
-struct epm_file {
-	struct rhash_head node;		/* in epm_files, keyed by @file */
-	struct file *file;		/* our reference */
-	refcount_t ref;			/* one per item, plus passing users */
-	spinlock_t lock;		/* @items */
-	struct hlist_head items;	/* epm_item.file_link, RCU-walkable */
-	unsigned long flags;		/* EPM_FILE_* */
-	struct list_head check_link;	/* on the path check list (nest.c) */
-	union {
-		struct list_head release_link;	/* to release, referenced */
-		struct rcu_head rcu;		/* freeing: on no list */
-	};
-};
-
-/* epm_file.flags */
-enum {
-	EPM_FILE_RELEASING,	/* one releaser owns the removal of its items */
-	EPM_FILE_LISTED,	/* on the path check list (epm_nest_mutex) */
-};
-
 /* Where an item is with respect to the ready list (under ep->lock). */
 enum epm_rstate {
 	EPM_IDLE,		/* not ready, or not known to be */
@@ -85,6 +60,13 @@ enum epm_outcome {
 	EPM_DISARM,		/* delivered, one-shot: disabled until MOD */
 };
 
+/* What a watched file is, decided at ADD: its f_op never changes. */
+enum epm_kind {
+	EPM_KIND_FILE,		/* anything else */
+	EPM_KIND_INSTANCE,	/* an epollmod instance */
+	EPM_KIND_NATIVE_EPOLL,	/* a native epoll instance */
+};
+
 /* One wait-queue entry of an item on a queue of the watched file. */
 struct epm_hook {
 	wait_queue_entry_t wait;
@@ -94,27 +76,38 @@ struct epm_hook {
 	struct epm_hook *next;
 };
 
-/* One watch: (file, fd) in one instance. */
+/*
+ * One watch: (file, fd) in one instance. The file is not referenced: the
+ * watch ends when the file's last reference goes (files.c), and every
+ * path that looks at the file without the caller's fd pins it first
+ * (epm_item_pin()).
+ */
 struct epm_item {
 	union {
 		struct rb_node node;	/* in ep->items, keyed (file, fd) */
 		struct rcu_head rcu;	/* freeing: out of the tree */
 	};
 	struct list_head ready;		/* on ep->ready or a scan's batch */
-	struct file *file;		/* key; referenced through @ef */
+	struct rhlist_head index;	/* in the watched-file index (files.c) */
+	struct file *file;		/* key, never dereferenced unpinned */
 	int fd;				/* key */
 	u32 events;			/* EPOLL* (under ep->mtx and ep->lock) */
 	u64 data;			/* under ep->mtx */
 	struct epm_instance *ep;
-	struct epm_file *ef;
-	struct hlist_node file_link;	/* on ef->items */
-	struct epm_hook *hooks;		/* under ep->mtx */
+	struct epm_hook *hooks;		/* under the file's lock (files.c) */
+	struct wakeup_source __rcu *ws;	/* with EPOLLWAKEUP */
+	struct llist_node reap;		/* on ep->reap once its file closed */
 	u32 scan_id;			/* the scan that settled it last */
+	u32 check_gen;			/* the path check that listed it */
 	u8 rstate;			/* enum epm_rstate, under ep->lock */
 	u8 outcome;			/* enum epm_outcome, for the scan */
+	u8 kind;			/* enum epm_kind */
 	bool rearm;			/* an event came while EPM_TAKEN */
-	bool dying;			/* a file release removes it (ef->lock) */
-	struct wakeup_source __rcu *ws;	/* with EPOLLWAKEUP */
+	/*
+	 * Unhooked and uncharged: its file is closing or it is being
+	 * removed. Set once, under the file's lock.
+	 */
+	bool gone;
 };
 
 /* One epoll instance: the private_data of an open /dev/epollmod. */
@@ -134,13 +127,12 @@ struct epm_instance {
 	struct rb_root_cached items;	/* under @mtx */
 	struct file *file;
 	struct epm_user *user;		/* charged for the watches */
-	refcount_t ref;			/* the file, and one per item */
+	refcount_t ref;			/* the file, one per item, @reap_work */
 	struct wakeup_source *ws;	/* held while a scan delivers */
 
-	/* Where the per-call liveness check resumes, and when it may (@mtx). */
-	struct file *sweep_file;
-	int sweep_fd;
-	unsigned long liveness_at;	/* jiffies */
+	/* Items whose file closed, to be taken out of @items (files.c). */
+	struct llist_head reap;
+	struct work_struct reap_work;
 
 	/* Nesting (nest.c). */
 	u64 loop_gen;			/* visited by loop check @loop_gen */
@@ -152,19 +144,11 @@ struct epm_instance {
 	struct rcu_head rcu;
 };
 
-/* Counters, shown in debugfs. */
+/* Counters, shown in debugfs: the list is stats.h. */
 enum epm_stat {
-	EPM_STAT_INSTANCES,	/* live instances */
-	EPM_STAT_WATCHES,	/* live items */
-	EPM_STAT_WATCHED_FILES,	/* live epm_files */
-	EPM_STAT_WAKEUPS,	/* poll callbacks that queued or woke */
-	EPM_STAT_WAITS,		/* EPOLLMOD_IOC_WAIT calls */
-	EPM_STAT_EVENTS,	/* events delivered */
-	EPM_STAT_RELEASED_FILES, /* dead files released */
-	EPM_STAT_SWEEPS,	/* periodic sweeps run */
-	EPM_STAT_FORWARDS,	/* wakes forwarded from native epoll */
-	EPM_STAT_FORWARDS_DROPPED, /* ... and cut off by the hop limit */
-	EPM_STAT_POLL_GUESSES,	/* ->poll answered without a scan */
+#define EPM_STAT(id, name, what) EPM_STAT_##id
+#include "stats.h"
+#undef EPM_STAT
 	EPM_NR_STATS
 };
 
@@ -176,7 +160,6 @@ static inline void epm_stat_inc(enum epm_stat stat)
 }
 
 extern unsigned long epm_max_user_watches;
-extern unsigned int epm_sweep_interval_ms;
 extern const struct file_operations epm_fops;
 
 static inline bool epm_is_instance_file(const struct file *file)
@@ -187,21 +170,21 @@ static inline bool epm_is_instance_file(const struct file *file)
 /* core.c: instances, items, scans, waits */
 struct epm_instance *epm_instance_create(struct file *file);
 void epm_instance_release(struct epm_instance *ep);
-void epm_instance_get(struct epm_instance *ep);
 void epm_instance_put(struct epm_instance *ep);
+void epm_instance_put_reaper(struct epm_instance *ep);
 int epm_insert(struct epm_instance *ep, const struct epoll_event *event,
 	       struct file *tfile, int fd, bool full_check);
 void epm_modify(struct epm_instance *ep, struct epm_item *item,
-		const struct epoll_event *event);
+		struct file *tfile, const struct epoll_event *event);
 void epm_remove(struct epm_instance *ep, struct epm_item *item);
-void epm_remove_dying(struct epm_instance *ep, struct epm_item *item);
+void epm_item_free(struct epm_instance *ep, struct epm_item *item);
+void epm_unhook(struct epm_item *item);
+void epm_ready_forget(struct epm_instance *ep, struct epm_item *item);
 struct epm_item *epm_find(struct epm_instance *ep, struct file *file, int fd);
 __poll_t epm_instance_poll(struct epm_instance *ep, poll_table *pt,
 			   int depth, bool may_block);
 int epm_wait(struct epm_instance *ep, struct epoll_event __user *events,
 	     int maxevents, const ktime_t *expires, u64 slack);
-void epm_check_liveness(struct epm_instance *ep,
-			struct list_head *dead_files);
 void epm_show_fdinfo(struct seq_file *m, struct file *file);
 int epm_core_init(void);
 void epm_core_exit(void);
@@ -213,7 +196,7 @@ int epm_ctl(struct epm_instance *ep, int op, int fd,
 /* nest.c: instances in instances, native epoll around instances */
 bool epm_is_native_epoll(const struct file *file);
 int epm_loop_check(struct epm_instance *ep, struct epm_instance *target);
-int epm_path_check(struct epm_file *ef);
+int epm_path_check(struct epm_item *item);
 bool epm_needs_full_check(struct epm_instance *ep, struct file *tfile);
 void epm_nest_lock(void);
 void epm_nest_unlock(void);
@@ -223,26 +206,19 @@ void epm_forward_init(struct epm_instance *ep);
 void epm_forward_sync(struct epm_instance *ep);
 bool epm_stack_low(void);
 
-/* files.c: the table of watched files, and releasing dead ones */
-struct epm_file *epm_file_get(struct file *file);
-struct epm_file *epm_file_lookup(struct file *file);
-void epm_file_put(struct epm_file *ef);
-static inline bool epm_file_dead(const struct epm_file *ef)
-{
-	/* Only our reference is left: no fd, no mapping, nothing in flight. */
-	return file_count(ef->file) == 1;
-}
-
-/* epm_file_dead() for an item's file, one load shorter. */
-static inline bool epm_item_dead(const struct epm_item *item)
-{
-	return file_count(item->file) == 1;
-}
-
-bool epm_file_claim_release(struct epm_file *ef);
-void epm_release_files(struct list_head *dead_files);
-void epm_sweep_kick(void);
-void epm_sweep_now(void);
+/* files.c: watched files, from the first watch to the final close */
+int epm_index_insert(struct epm_item *item);
+void epm_index_remove(struct epm_item *item);
+struct rhlist_head *epm_index_lookup(const struct file *file);
+bool epm_file_watched(const struct file *file);
+unsigned int epm_watched_files(void);
+bool epm_item_end(struct epm_item *item);
+struct file *epm_item_pin(struct epm_item *item);
+void epm_reap(struct epm_instance *ep);
+void epm_reap_init(struct epm_instance *ep);
+void epm_reap_sync(struct epm_instance *ep);
+unsigned long epm_probe_missed(void);
+const char *epm_probe_symbol(void);
 int epm_files_init(void);
 void epm_files_exit(void);
 

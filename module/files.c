@@ -1,265 +1,363 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * epollmod's table of watched files, and the release of dead ones.
+ * Watched files, from their first watch to their final close.
  *
- * Linux unhooks a watch from __fput() through eventpoll_release(); a module
- * cannot, so it keeps one reference on every watched file, shared by every
- * item that watches it (struct epm_file). When that reference is the last
- * one, the file is dead to its users: no fd, no mapping, nothing in flight
- * refers to it, and none ever will again. Its items are then removed and
- * the file released, as __fput() would have done:
+ * Linux ends every watch on a file from __fput(), before the file's
+ * ->release, through eventpoll_release(). That hook is not exported, so
+ * epollmod attaches to the same place with the kprobes API: a probe on
+ * __fput() (or, where a kernel inlined it, on locks_remove_file(), which
+ * only __fput() calls, also before ->release). This is the one kernel
+ * symbol the module uses that is not exported to modules; without kprobes
+ * the module refuses to load.
  *
- *  - a scan never reports a dead file's item, and hands the file to its
- *    caller for release (core.c);
- *  - a wait that finds no event checks a few of its items (core.c);
- *  - a periodic sweep checks every watched file, so a file is released
- *    within about a sweep interval even if no call comes. It also breaks
- *    the cycles a reference can make, such as an instance in flight in a
- *    unix socket that the instance watches.
+ * So the module holds no reference on a watched file. A watch lives
+ * exactly as long as its file, as in Linux: the final close runs the probe,
+ * which, in atomic context,
+ *
+ *  - finds the file's items in the index, a hash table keyed by the file's
+ *    address (an rhltable: several items may watch one file);
+ *  - takes each item off the file's wait queues, under each queue's lock,
+ *    which orders that after any callback running on it: from then on
+ *    nothing reaches the item from the file, and the file's queues may go;
+ *  - marks it gone, drops it from the ready list, uncharges its user;
+ *  - queues it on its instance's reap list, for a work item (or the
+ *    instance's next call) to take it out of the interest set and free it,
+ *    which needs the instance's mutex.
+ *
+ * A gone item still holds its file's address as its key until it is
+ * reaped, and that address may already belong to a new file (struct file
+ * is SLAB_TYPESAFE_BY_RCU from 6.7 on). So nothing looks an item's file up
+ * by its key without first reaping (ctl does), and every path that uses
+ * the file itself without holding the caller's fd pins it with
+ * epm_item_pin(): a reference taken only while the count is not zero, and
+ * checked again against the item afterwards.
+ *
+ * An item's hooks change only under its file's lock (one of a small table,
+ * chosen by the file's address): the probe and the removal of an item by
+ * DEL or by its instance's release may race, and must unhook it once.
  */
 
 #include <linux/file.h>
+#include <linux/hash.h>
+#include <linux/kprobes.h>
 #include <linux/module.h>
-#include <linux/slab.h>
-#include <linux/workqueue.h>
+#include <linux/rhashtable.h>
 
+#include "compat.h"
 #include "epm.h"
 
-unsigned int epm_sweep_interval_ms = 250;
-
-static struct kmem_cache *epm_file_cache __read_mostly;
-static struct rhashtable epm_files;
-static const struct rhashtable_params epm_files_params = {
+static struct rhltable epm_index;
+static const struct rhashtable_params epm_index_params = {
 	.key_len		= sizeof(struct file *),
-	.key_offset		= offsetof(struct epm_file, file),
-	.head_offset		= offsetof(struct epm_file, node),
+	.key_offset		= offsetof(struct epm_item, file),
+	.head_offset		= offsetof(struct epm_item, index),
 	.automatic_shrinking	= true,
 };
 
-static void epm_sweep_fn(struct work_struct *work);
-static DECLARE_DELAYED_WORK(epm_sweep_work, epm_sweep_fn);
-/* Serializes sweeps: the periodic one and those asked for by ENOSPC. */
-static DEFINE_MUTEX(epm_sweep_mutex);
+#define EPM_FILE_LOCK_BITS	6
+static spinlock_t epm_file_locks[1 << EPM_FILE_LOCK_BITS];
 
-/* Under rcu_read_lock(); the result may be on its way out (ref 0). */
-struct epm_file *epm_file_lookup(struct file *file)
+/* Reaping sleeps on instance mutexes: one worker per instance at a time. */
+static struct workqueue_struct *epm_reap_wq;
+
+static spinlock_t *epm_file_lock(const struct file *file)
 {
-	return rhashtable_lookup(&epm_files, &file, epm_files_params);
+	return &epm_file_locks[hash_ptr(file, EPM_FILE_LOCK_BITS)];
 }
 
-/* The epm_file of @file, created if need be, with a reference for us. */
-struct epm_file *epm_file_get(struct file *file)
-{
-	struct epm_file *ef, *new = NULL;
+/* ---------------------------------------------------------------------- */
+/* The index                                                               */
 
-	for (;;) {
-		rcu_read_lock();
-		ef = epm_file_lookup(file);
-		if (ef && refcount_inc_not_zero(&ef->ref)) {
-			rcu_read_unlock();
+int epm_index_insert(struct epm_item *item)
+{
+	/* May fail for memory while the table grows. */
+	return rhltable_insert(&epm_index, &item->index, epm_index_params) ?
+		-ENOMEM : 0;
+}
+
+void epm_index_remove(struct epm_item *item)
+{
+	rhltable_remove(&epm_index, &item->index, epm_index_params);
+}
+
+/* Under rcu_read_lock(): the items keyed by @file, gone ones included. */
+struct rhlist_head *epm_index_lookup(const struct file *file)
+{
+	return rhltable_lookup(&epm_index, &file, epm_index_params);
+}
+
+/* Is @file watched by any item that is not gone? */
+bool epm_file_watched(const struct file *file)
+{
+	struct rhlist_head *list, *pos;
+	struct epm_item *item;
+	bool watched = false;
+
+	rcu_read_lock();
+	list = epm_index_lookup(file);
+	rhl_for_each_entry_rcu(item, pos, list, index) {
+		if (!READ_ONCE(item->gone)) {
+			watched = true;
 			break;
 		}
-		rcu_read_unlock();
-		if (ef) {
-			/* Its last put is removing it, with preemption off. */
-			cpu_relax();
-			continue;
-		}
-
-		if (!new) {
-			new = kmem_cache_zalloc(epm_file_cache, GFP_KERNEL);
-			if (!new)
-				return NULL;
-			new->file = get_file(file);
-			refcount_set(&new->ref, 1);
-			spin_lock_init(&new->lock);
-			INIT_HLIST_HEAD(&new->items);
-			INIT_LIST_HEAD(&new->release_link);
-			INIT_LIST_HEAD(&new->check_link);
-		}
-		ef = rhashtable_lookup_get_insert_fast(&epm_files, &new->node,
-						       epm_files_params);
-		if (IS_ERR(ef)) {
-			ef = NULL;
-			break;
-		}
-		if (!ef) {
-			epm_stat_inc(EPM_STAT_WATCHED_FILES);
-			epm_sweep_kick();
-			return new;
-		}
-		/* Someone else inserted one meanwhile: use theirs. */
 	}
-	if (new) {
-		fput(new->file);
-		kmem_cache_free(epm_file_cache, new);
-	}
-	return ef;
+	rcu_read_unlock();
+	return watched;
 }
 
-static void epm_file_free_rcu(struct rcu_head *rcu)
+unsigned int epm_watched_files(void)
 {
-	kmem_cache_free(epm_file_cache,
-			container_of(rcu, struct epm_file, rcu));
+	/* Keys: files, not items. */
+	return atomic_read(&epm_index.ht.nelems);
 }
 
-void epm_file_put(struct epm_file *ef)
-{
-	bool last;
+/* ---------------------------------------------------------------------- */
+/* Ending a watch                                                          */
 
-	/* Lookups that meet it at zero spin until it is gone: be quick. */
-	preempt_disable();
-	last = refcount_dec_and_test(&ef->ref);
-	if (last)
-		rhashtable_remove_fast(&epm_files, &ef->node, epm_files_params);
-	preempt_enable();
-	if (!last)
-		return;
-	WARN_ON_ONCE(!hlist_empty(&ef->items));
-	fput(ef->file);
-	epm_stat_add(EPM_STAT_WATCHED_FILES, -1);
-	call_rcu(&ef->rcu, epm_file_free_rcu);
-}
-
-/*
- * Become the one releaser of a dead file. On success the caller holds a
- * reference and must pass @ef to epm_release_files().
- */
-bool epm_file_claim_release(struct epm_file *ef)
+/* The file's lock is held: the item's hooks are ours to change. */
+static bool epm_item_end_locked(struct epm_item *item)
 {
-	if (!refcount_inc_not_zero(&ef->ref))
+	lockdep_assert_held(epm_file_lock(item->file));
+	if (item->gone)
 		return false;
-	if (test_and_set_bit(EPM_FILE_RELEASING, &ef->flags)) {
-		epm_file_put(ef);
-		return false;
-	}
+	WRITE_ONCE(item->gone, true);
+	epm_unhook(item);
+	epm_ready_forget(item->ep, item);
+	epm_user_uncharge(item->ep->user);
 	return true;
 }
 
-/* Remove every item that watches a dead file, in whatever instance. */
-static void epm_file_release(struct epm_file *ef)
+/*
+ * End a watch that the caller removes itself (DEL, a failed ADD, the
+ * instance's release). False if its file's close got there first: the
+ * item is then on the instance's reap list, or about to be.
+ */
+bool epm_item_end(struct epm_item *item)
 {
-	for (;;) {
-		struct epm_instance *ep;
-		struct epm_item *item;
+	spinlock_t *lock = epm_file_lock(item->file);
+	bool ended;
 
-		spin_lock(&ef->lock);
-		item = hlist_entry_safe(ef->items.first, struct epm_item,
-					file_link);
-		if (!item) {
-			spin_unlock(&ef->lock);
-			break;
-		}
-		/* Ours now: DEL and instance release leave it alone. */
-		item->dying = true;
-		ep = item->ep;
-		spin_unlock(&ef->lock);
-
-		/* The item holds ep, and only we may free the item. */
-		mutex_lock(&ep->mtx);
-		epm_remove_dying(ep, item);
-		mutex_unlock(&ep->mtx);
-		epm_instance_put(ep);
-		cond_resched();
-	}
-	epm_stat_inc(EPM_STAT_RELEASED_FILES);
+	spin_lock(lock);
+	ended = epm_item_end_locked(item);
+	spin_unlock(lock);
+	return ended;
 }
-
-/* Release claimed dead files. The caller holds no instance mutex. */
-void epm_release_files(struct list_head *dead_files)
-{
-	struct epm_file *ef, *tmp;
-
-	list_for_each_entry_safe(ef, tmp, dead_files, release_link) {
-		list_del_init(&ef->release_link);
-		epm_file_release(ef);
-		epm_file_put(ef);
-	}
-}
-
-/* Check every watched file; release the dead. */
-static void epm_sweep(void)
-{
-	struct rhashtable_iter iter;
-	struct epm_file *ef;
-	LIST_HEAD(dead);
-	int n = 0;
-
-	mutex_lock(&epm_sweep_mutex);
-	rhashtable_walk_enter(&epm_files, &iter);
-	rhashtable_walk_start(&iter);
-	while ((ef = rhashtable_walk_next(&iter))) {
-		if (IS_ERR(ef)) {
-			if (PTR_ERR(ef) == -EAGAIN)	/* resized: go on */
-				continue;
-			break;
-		}
-		if (epm_file_dead(ef) && epm_file_claim_release(ef))
-			list_add_tail(&ef->release_link, &dead);
-		if (++n % 1024 == 0) {
-			rhashtable_walk_stop(&iter);
-			cond_resched();
-			rhashtable_walk_start(&iter);
-		}
-	}
-	rhashtable_walk_stop(&iter);
-	rhashtable_walk_exit(&iter);
-	epm_release_files(&dead);
-	mutex_unlock(&epm_sweep_mutex);
-	epm_stat_inc(EPM_STAT_SWEEPS);
-}
-
-static void epm_sweep_fn(struct work_struct *work)
-{
-	epm_sweep();
-	/* An idle module does nothing: re-arm only while files are watched. */
-	if (atomic_read(&epm_files.nelems))
-		epm_sweep_kick();
-}
-
-/* Files a sweep may look at per interval before the interval grows. */
-#define EPM_SWEEP_FILES_PER_INTERVAL	25000
 
 /*
- * Make sure a sweep is scheduled. A sweep looks at every watched file:
- * past EPM_SWEEP_FILES_PER_INTERVAL of them, the interval grows with
- * their number, so that sweeping costs the same CPU whatever it is.
+ * Take a reference on the item's file, unless the file is being released.
+ * Needed wherever the file is used without the caller's fd reference.
  */
-void epm_sweep_kick(void)
+struct file *epm_item_pin(struct epm_item *item)
 {
-	unsigned int files = atomic_read(&epm_files.nelems);
-	unsigned long ms = max(READ_ONCE(epm_sweep_interval_ms), 1U);
+	struct file *file = NULL;
 
-	ms *= max(1U, files / EPM_SWEEP_FILES_PER_INTERVAL);
-	queue_delayed_work(system_unbound_wq, &epm_sweep_work,
-			   msecs_to_jiffies(ms));
+	rcu_read_lock();
+	if (!READ_ONCE(item->gone) && epm_file_tryget(item->file)) {
+		file = item->file;
+		/*
+		 * The count was not zero, but the memory may be a new file's:
+		 * the old one's close marked the item gone before it was
+		 * freed. The get above is a full barrier.
+		 */
+		if (unlikely(READ_ONCE(item->gone))) {
+			fput(file);
+			file = NULL;
+		}
+	}
+	rcu_read_unlock();
+	return file;
 }
 
-/* Sweep now, in the caller's context (which holds no instance mutex). */
-void epm_sweep_now(void)
+/* ---------------------------------------------------------------------- */
+/* The final close                                                         */
+
+static void epm_file_closing(struct file *file)
 {
-	epm_sweep();
+	spinlock_t *lock = epm_file_lock(file);
+	struct rhlist_head *list, *pos;
+	struct epm_item *item;
+	bool ended = false;
+
+	rcu_read_lock();
+	list = epm_index_lookup(file);
+	if (!list)
+		goto out;
+	spin_lock(lock);
+	rhl_for_each_entry_rcu(item, pos, list, index) {
+		struct epm_instance *ep = item->ep;
+
+		if (!epm_item_end_locked(item))
+			continue;
+		ended = true;
+		/*
+		 * Still under the file's lock, which every reaper takes once
+		 * before it frees an item of this file: so the item, and the
+		 * instance it holds, outlive this queue_work().
+		 */
+		llist_add(&item->reap, &ep->reap);
+		queue_work(epm_reap_wq, &ep->reap_work);
+	}
+	spin_unlock(lock);
+out:
+	rcu_read_unlock();
+	if (ended)
+		epm_stat_inc(EPM_STAT_CLOSES);
+}
+
+/*
+ * The probe's handler: every final fput on the machine runs it, in atomic
+ * context, before the file's ->release. It must never sleep.
+ */
+static int epm_final_fput(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct file *file = (struct file *)regs_get_kernel_argument(regs, 0);
+
+	/* Most closes leave here: nothing watched, or a file none can watch. */
+	if (likely(!atomic_read(&epm_index.ht.nelems)))
+		return 0;
+	if (!(file->f_mode & FMODE_OPENED) || !file_can_poll(file))
+		return 0;
+	epm_file_closing(file);
+	return 0;
+}
+
+/* A probe on the handler itself would recurse. */
+NOKPROBE_SYMBOL(epm_final_fput);
+
+/*
+ * Where to probe: functions that every final fput of an opened file runs
+ * before ->release, with the file as first argument. The first one the
+ * running kernel has as a symbol wins.
+ */
+static const char *const epm_fput_symbols[] = {
+	"__fput",
+#ifdef CONFIG_FILE_LOCKING
+	"locks_remove_file",
+#endif
+};
+
+static struct kprobe epm_fput_probe = {
+	.pre_handler = epm_final_fput,
+};
+
+unsigned long epm_probe_missed(void)
+{
+	return READ_ONCE(epm_fput_probe.nmissed);
+}
+
+const char *epm_probe_symbol(void)
+{
+	return epm_fput_probe.symbol_name;
+}
+
+static int epm_probe_register(void)
+{
+	int i, err = -ENOENT;
+
+	for (i = 0; i < ARRAY_SIZE(epm_fput_symbols); i++) {
+		epm_fput_probe.symbol_name = epm_fput_symbols[i];
+		epm_fput_probe.addr = NULL;
+		epm_fput_probe.flags = 0;
+		err = register_kprobe(&epm_fput_probe);
+		if (!err)
+			return 0;
+	}
+	pr_err("epollmod: cannot attach to the final fput: register_kprobe(__fput%s) failed (%d). The module needs CONFIG_KPROBES and one of those symbols in /proc/kallsyms\n",
+	       IS_ENABLED(CONFIG_FILE_LOCKING) ? ", locks_remove_file" : "",
+	       err);
+	return err;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reaping                                                                 */
+
+/*
+ * Take the items whose file closed out of the interest set and free them.
+ * The caller holds ep->mtx and a reference on @ep.
+ */
+void epm_reap(struct epm_instance *ep)
+{
+	struct llist_node *list = llist_del_all(&ep->reap);
+	struct epm_item *item, *tmp;
+
+	lockdep_assert_held(&ep->mtx);
+	llist_for_each_entry_safe(item, tmp, list, reap) {
+		spinlock_t *lock = epm_file_lock(item->file);
+
+		/* Wait for the close that queued it to be done with it. */
+		spin_lock(lock);
+		spin_unlock(lock);
+		epm_item_free(ep, item);
+	}
+}
+
+static void epm_reap_work(struct work_struct *work)
+{
+	struct epm_instance *ep = container_of(work, struct epm_instance,
+					       reap_work);
+
+	/* Zero: its last put is freeing it, and waits for us to return. */
+	if (!refcount_inc_not_zero(&ep->ref))
+		return;
+	mutex_lock(&ep->mtx);
+	epm_reap(ep);
+	mutex_unlock(&ep->mtx);
+	epm_instance_put_reaper(ep);
+}
+
+void epm_reap_init(struct epm_instance *ep)
+{
+	init_llist_head(&ep->reap);
+	INIT_WORK(&ep->reap_work, epm_reap_work);
+}
+
+/* The instance's last reference is going: no reaping may be pending. */
+void epm_reap_sync(struct epm_instance *ep)
+{
+	flush_work(&ep->reap_work);
 }
 
 int epm_files_init(void)
 {
-	int err;
+	int i, err;
 
-	epm_file_cache = KMEM_CACHE(epm_file, SLAB_ACCOUNT);
-	if (!epm_file_cache)
-		return -ENOMEM;
-	err = rhashtable_init(&epm_files, &epm_files_params);
+	if (!IS_ENABLED(CONFIG_KPROBES)) {
+		pr_err("epollmod: this kernel has no kprobes (CONFIG_KPROBES): the module attaches to the final fput through one. Use a kernel built with CONFIG_KPROBES=y, as Debian's are\n");
+		return -EOPNOTSUPP;
+	}
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		pr_err("epollmod: PREEMPT_RT kernels are not supported: the final-fput probe takes wait-queue locks, which sleep there\n");
+		return -EOPNOTSUPP;
+	}
+	for (i = 0; i < ARRAY_SIZE(epm_file_locks); i++)
+		spin_lock_init(&epm_file_locks[i]);
+	err = rhltable_init(&epm_index, &epm_index_params);
 	if (err)
-		kmem_cache_destroy(epm_file_cache);
+		return err;
+	epm_reap_wq = alloc_workqueue("epollmod_reap", WQ_UNBOUND, 0);
+	if (!epm_reap_wq) {
+		err = -ENOMEM;
+		goto out_index;
+	}
+	err = epm_probe_register();
+	if (err)
+		goto out_wq;
+	return 0;
+
+out_wq:
+	destroy_workqueue(epm_reap_wq);
+out_index:
+	rhltable_destroy(&epm_index);
 	return err;
 }
 
-/* After the last instance is gone: nothing is watched any more. */
+/* After the last instance file is gone; instances may still be reaping. */
 void epm_files_exit(void)
 {
-	cancel_delayed_work_sync(&epm_sweep_work);
-	WARN_ON_ONCE(atomic_read(&epm_files.nelems));
-	rhashtable_destroy(&epm_files);
-	rcu_barrier();
-	kmem_cache_destroy(epm_file_cache);
+	/* Waits for running handlers; no close queues work after this. */
+	unregister_kprobe(&epm_fput_probe);
+	/* Runs what is queued: the last instances go with their items. */
+	destroy_workqueue(epm_reap_wq);
+	WARN_ON_ONCE(atomic_read(&epm_index.ht.nelems));
+	rhltable_destroy(&epm_index);
 }

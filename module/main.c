@@ -13,6 +13,7 @@
 #include <linux/sched/rt.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
+#include <linux/stringify.h>
 #include <linux/time64.h>
 
 #include "epm.h"
@@ -20,9 +21,6 @@
 module_param_named(max_user_watches, epm_max_user_watches, ulong, 0644);
 MODULE_PARM_DESC(max_user_watches,
 		 "Watches one user may have across all instances (default: Linux's, 4% of low memory)");
-module_param_named(sweep_interval_ms, epm_sweep_interval_ms, uint, 0644);
-MODULE_PARM_DESC(sweep_interval_ms,
-		 "How often watched files are checked for being closed by every user (ms per 25000 files, default 250)");
 
 static struct dentry *epm_debugfs;
 
@@ -35,6 +33,11 @@ static int epm_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	/* A misc device leaves its struct miscdevice here; replace it. */
 	file->private_data = ep;
+	/*
+	 * The flags of a native epoll file: its access mode only. open()
+	 * added O_LARGEFILE and kept O_NOCTTY, which F_GETFL would show.
+	 */
+	file->f_flags &= O_ACCMODE | O_NONBLOCK;
 #ifdef EPOLLMOD_WARN_ON_OPEN
 	/* Appliance self-check build: prove that a splat fails the run. */
 	WARN(1, "epollmod: built with EPOLLMOD_WARN_ON_OPEN\n");
@@ -272,18 +275,11 @@ static struct miscdevice epm_miscdev = {
 	.mode	= 0666,
 };
 
+/* In the enum's order: both come from stats.h. */
 static const char *const epm_stat_names[EPM_NR_STATS] = {
-	[EPM_STAT_INSTANCES]		= "instances",
-	[EPM_STAT_WATCHES]		= "watches",
-	[EPM_STAT_WATCHED_FILES]	= "watched_files",
-	[EPM_STAT_WAKEUPS]		= "wakeups",
-	[EPM_STAT_WAITS]		= "waits",
-	[EPM_STAT_EVENTS]		= "events",
-	[EPM_STAT_RELEASED_FILES]	= "released_files",
-	[EPM_STAT_SWEEPS]		= "sweeps",
-	[EPM_STAT_FORWARDS]		= "forwarded_wakes",
-	[EPM_STAT_FORWARDS_DROPPED]	= "forwarded_wakes_dropped",
-	[EPM_STAT_POLL_GUESSES]		= "poll_guesses",
+#define EPM_STAT(id, name, what) __stringify(name)
+#include "stats.h"
+#undef EPM_STAT
 };
 
 static int epm_stats_show(struct seq_file *m, void *unused)
@@ -292,6 +288,9 @@ static int epm_stats_show(struct seq_file *m, void *unused)
 
 	for (i = 0; i < EPM_NR_STATS; i++)
 		seq_printf(m, "%s %ld\n", epm_stat_names[i], epm_stat_read(i));
+	seq_printf(m, "watched_files %u\n", epm_watched_files());
+	/* A close the probe missed would leave hooks behind: must stay 0. */
+	seq_printf(m, "probe_missed %lu\n", epm_probe_missed());
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(epm_stats);

@@ -21,16 +21,19 @@
  *    epoll's wakeup, holding its poll_wait lock. Waking our pollers from
  *    there could take our poll_wait lock under native's and native's under
  *    ours on another CPU. Such a wake is forwarded instead: an irq_work
- *    does it outside every epoll lock. A wake that a forwarded wake causes,
- *    through native epoll, counts one more hop; after EPM_MAX_FORWARD_HOPS
- *    hops it is dropped, so a cycle costs a bounded number of wakes per
- *    event. Acyclic chains this long do not happen in practice.
+ *    does it outside every epoll lock. A wake that a forwarded wake
+ *    causes, through native epoll, counts one more hop; after
+ *    EPM_MAX_FORWARD_HOPS hops it is dropped, so a cycle costs a bounded
+ *    number of wakes per event. Acyclic chains this long do not happen in
+ *    practice.
  */
 
 #include <linux/anon_inodes.h>
+#include <linux/file.h>
 #include <linux/magic.h>
-#include <linux/rculist.h>
+#include <linux/rhashtable.h>
 #include <linux/sched/task_stack.h>
+#include <linux/slab.h>
 
 #include "epm.h"
 
@@ -40,15 +43,30 @@
 static DEFINE_MUTEX(epm_nest_mutex);
 static u64 epm_loop_gen;
 static struct epm_instance *epm_inserting_into;
-/* Files whose wakeup paths the current ADD must count. */
-static LIST_HEAD(epm_check_list);
+
+/*
+ * Files whose wakeup paths the current ADD must count, each pinned, and
+ * whether listing one failed for memory. Items of a listed file carry
+ * check_gen == (u32)epm_loop_gen, so a file is listed once.
+ */
+static struct file **epm_check_files;
+static unsigned int epm_check_nr, epm_check_cap;
+static bool epm_check_nomem;
 
 /* Wakeup paths allowed from one file, by length (Linux's limits). */
 static const int epm_path_limits[EPM_MAX_NESTS + 1] = { 1000, 500, 100, 50, 10 };
 static int epm_path_count[EPM_MAX_NESTS + 1];
 
-/* The hop count of the forwarded wake running on this CPU, 0 if none. */
-static DEFINE_PER_CPU(int, epm_forward_depth);
+/*
+ * The forwarded wake running on this CPU: its task and hop count. A wake
+ * nested in it, on the same task, counts one hop more.
+ */
+struct epm_forward_ctx {
+	struct task_struct *task;
+	int hops;
+};
+
+static DEFINE_PER_CPU(struct epm_forward_ctx, epm_forward_ctx);
 
 bool epm_is_native_epoll(const struct file *file)
 {
@@ -65,25 +83,47 @@ void epm_nest_lock(void)
 
 void epm_nest_unlock(void)
 {
-	struct epm_file *ef, *tmp;
-
-	list_for_each_entry_safe(ef, tmp, &epm_check_list, check_link) {
-		list_del_init(&ef->check_link);
-		clear_bit(EPM_FILE_LISTED, &ef->flags);
-		epm_file_put(ef);
-	}
+	while (epm_check_nr)
+		fput(epm_check_files[--epm_check_nr]);
+	epm_check_nomem = false;
 	epm_loop_gen++;
 	mutex_unlock(&epm_nest_mutex);
 }
 
-static void epm_list_file(struct epm_file *ef)
+/* List @item's file, once per check, pinned for the check. */
+static void epm_list_file(struct epm_item *item)
 {
+	u32 gen = (u32)epm_loop_gen;
+	struct rhlist_head *list, *pos;
+	struct epm_item *other;
+	struct file *file;
+
 	lockdep_assert_held(&epm_nest_mutex);
-	if (test_bit(EPM_FILE_LISTED, &ef->flags) ||
-	    !refcount_inc_not_zero(&ef->ref))
+	if (READ_ONCE(item->check_gen) == gen)
 		return;
-	set_bit(EPM_FILE_LISTED, &ef->flags);
-	list_add_tail(&ef->check_link, &epm_check_list);
+	if (epm_check_nr == epm_check_cap) {
+		unsigned int cap = max(16U, epm_check_cap * 2);
+		struct file **files;
+
+		files = krealloc_array(epm_check_files, cap, sizeof(*files),
+				       GFP_KERNEL);
+		if (!files) {
+			epm_check_nomem = true;
+			return;
+		}
+		epm_check_files = files;
+		epm_check_cap = cap;
+	}
+	/* Being released: it will have no paths to count. */
+	file = epm_item_pin(item);
+	if (!file)
+		return;
+	epm_check_files[epm_check_nr++] = file;
+	rcu_read_lock();
+	list = epm_index_lookup(file);
+	rhl_for_each_entry_rcu(other, pos, list, index)
+		WRITE_ONCE(other->check_gen, gen);
+	rcu_read_unlock();
 }
 
 /*
@@ -93,17 +133,9 @@ static void epm_list_file(struct epm_file *ef)
  */
 bool epm_needs_full_check(struct epm_instance *ep, struct file *tfile)
 {
-	struct epm_file *watchers;
-	bool watched;
-
-	if (epm_is_instance_file(tfile) ||
-	    READ_ONCE(ep->loop_gen) == READ_ONCE(epm_loop_gen))
-		return true;
-	rcu_read_lock();
-	watchers = epm_file_lookup(ep->file);
-	watched = watchers && !hlist_empty(&watchers->items);
-	rcu_read_unlock();
-	return watched;
+	return epm_is_instance_file(tfile) ||
+	       READ_ONCE(ep->loop_gen) == READ_ONCE(epm_loop_gen) ||
+	       epm_file_watched(ep->file);
 }
 
 /*
@@ -123,16 +155,21 @@ static int epm_depth_down(struct epm_instance *ep, int depth)
 	for (rbp = rb_first_cached(&ep->items); rbp; rbp = rb_next(rbp)) {
 		struct epm_item *item = rb_entry(rbp, struct epm_item, node);
 		struct epm_instance *inner;
+		struct file *file;
 
-		if (!epm_is_instance_file(item->file)) {
-			epm_list_file(item->ef);
+		if (item->kind != EPM_KIND_INSTANCE) {
+			epm_list_file(item);
 			continue;
 		}
-		inner = item->file->private_data;
+		file = epm_item_pin(item);
+		if (!file)
+			continue;
+		inner = file->private_data;
 		if (inner == epm_inserting_into || depth > EPM_MAX_NESTS)
 			result = EPM_MAX_NESTS + 1;
 		else
 			result = max(result, epm_depth_down(inner, depth + 1) + 1);
+		fput(file);
 		if (result > EPM_MAX_NESTS)
 			break;
 	}
@@ -144,15 +181,15 @@ static int epm_depth_down(struct epm_instance *ep, int depth)
 /* The depth of the instances above @ep: those that watch it. RCU. */
 static int epm_depth_up(struct epm_instance *ep, int depth)
 {
-	struct epm_file *watchers;
+	struct rhlist_head *list, *pos;
 	struct epm_item *item;
 	int result = 0;
 
 	if (ep->loop_gen == epm_loop_gen)
 		return ep->loop_depth;
-	watchers = epm_file_lookup(ep->file);
-	if (watchers) {
-		hlist_for_each_entry_rcu(item, &watchers->items, file_link)
+	list = epm_index_lookup(ep->file);
+	rhl_for_each_entry_rcu(item, pos, list, index) {
+		if (!READ_ONCE(item->gone))
 			result = max(result,
 				     epm_depth_up(item->ep, depth + 1) + 1);
 	}
@@ -177,17 +214,24 @@ int epm_loop_check(struct epm_instance *ep, struct epm_instance *target)
 	return down + 1 + up > EPM_MAX_NESTS ? -ELOOP : 0;
 }
 
-/* Count the paths from @ef up to instances nobody watches. RCU. */
-static int epm_count_paths(struct epm_file *ef, int depth)
+/*
+ * Count the paths from @file up to instances nobody watches. RCU; @file
+ * is only a key here, never dereferenced.
+ */
+static int epm_count_paths(const struct file *file, int depth)
 {
+	struct rhlist_head *list, *pos;
 	struct epm_item *item;
 
 	if (depth > EPM_MAX_NESTS)
 		return -1;
-	hlist_for_each_entry_rcu(item, &ef->items, file_link) {
-		struct epm_file *up = epm_file_lookup(item->ep->file);
+	list = epm_index_lookup(file);
+	rhl_for_each_entry_rcu(item, pos, list, index) {
+		const struct file *up = item->ep->file;
 
-		if (up && !hlist_empty(&up->items)) {
+		if (READ_ONCE(item->gone))
+			continue;
+		if (epm_file_watched(up)) {
 			if (epm_count_paths(up, depth + 1))
 				return -1;
 		} else if (depth && ++epm_path_count[depth] > epm_path_limits[depth]) {
@@ -198,26 +242,26 @@ static int epm_count_paths(struct epm_file *ef, int depth)
 }
 
 /*
- * @ef just gained an item in a checked ADD: no listed file may now have
+ * @item was just added in a checked ADD: no listed file may now have
  * more wakeup paths than allowed. -EINVAL if one does.
  */
-int epm_path_check(struct epm_file *ef)
+int epm_path_check(struct epm_item *item)
 {
-	struct epm_file *f;
+	unsigned int i;
 	int err = 0;
 
 	lockdep_assert_held(&epm_nest_mutex);
-	if (!epm_is_instance_file(ef->file))
-		epm_list_file(ef);
-	list_for_each_entry(f, &epm_check_list, check_link) {
+	if (item->kind != EPM_KIND_INSTANCE)
+		epm_list_file(item);
+	if (epm_check_nomem)
+		return -ENOMEM;
+	for (i = 0; i < epm_check_nr && !err; i++) {
 		memset(epm_path_count, 0, sizeof(epm_path_count));
 		rcu_read_lock();
-		err = epm_count_paths(f, 0);
+		err = epm_count_paths(epm_check_files[i], 0);
 		rcu_read_unlock();
-		if (err)
-			return -EINVAL;
 	}
-	return 0;
+	return err ? -EINVAL : 0;
 }
 
 /*
@@ -239,20 +283,27 @@ static void epm_forward_run(struct irq_work *work)
 {
 	struct epm_instance *ep = container_of(work, struct epm_instance,
 					       forward_work);
-	int saved = __this_cpu_read(epm_forward_depth);
+	struct epm_forward_ctx *ctx, saved;
 
-	__this_cpu_write(epm_forward_depth,
-			 max(atomic_xchg(&ep->forward_hops, 0), 1));
+	/* Where irq_work runs in a thread, it must stay on this CPU's slot. */
+	migrate_disable();
+	ctx = this_cpu_ptr(&epm_forward_ctx);
+	saved = *ctx;
+	ctx->task = current;
+	ctx->hops = max(atomic_xchg(&ep->forward_hops, 0), 1);
 	epm_wake_pollers(ep, 0);
-	__this_cpu_write(epm_forward_depth, saved);
+	*ctx = saved;
+	migrate_enable();
 }
 
 /* Called from a callback on a native epoll's queue; see the top. */
 void epm_forward_wake(struct epm_instance *ep)
 {
-	int hops = this_cpu_read(epm_forward_depth) + 1;
+	struct epm_forward_ctx *ctx = get_cpu_ptr(&epm_forward_ctx);
+	int hops = (ctx->task == current ? ctx->hops : 0) + 1;
 	int pending = atomic_read(&ep->forward_hops);
 
+	put_cpu_ptr(&epm_forward_ctx);
 	if (hops > EPM_MAX_FORWARD_HOPS) {
 		epm_stat_inc(EPM_STAT_FORWARDS_DROPPED);
 		return;
@@ -268,8 +319,11 @@ void epm_forward_wake(struct epm_instance *ep)
 
 void epm_forward_init(struct epm_instance *ep)
 {
-	/* Hard irq even on PREEMPT_RT: the hop count is per CPU. */
-	ep->forward_work = IRQ_WORK_INIT_HARD(epm_forward_run);
+	/*
+	 * Not a hard irq_work: the run takes wait-queue spinlocks, which
+	 * sleep on PREEMPT_RT, where this one runs in a thread instead.
+	 */
+	init_irq_work(&ep->forward_work, epm_forward_run);
 }
 
 void epm_forward_sync(struct epm_instance *ep)

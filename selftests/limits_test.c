@@ -159,6 +159,78 @@ TEST_F(limits, counted_per_user)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
+/*
+ * The unix garbage collector and watches. A watched socket, its instance
+ * or both are sent in flight inside the socket itself and every fd is
+ * closed: whatever only the in-flight messages keep must be freed (by the
+ * socket's release, or by the collector for the cycles), and its watch
+ * given back to the user. 200 rounds as one user, under a cap of 256:
+ * leaked watches leave no room to fill up to the cap again.
+ */
+#define GC_ROUNDS	200
+#define GC_CAP		256
+
+/* Fill an instance up to GC_CAP watches, retrying while frees are due. */
+static bool refill_to_cap(int limit_ms)
+{
+	static int fds[GC_CAP + 1];
+
+	for (int waited = 0;; waited += 50) {
+		int ep = ep_create1(0), n = fill(ep, GC_CAP + 1, fds);
+		bool full = n == GC_CAP && errno == ENOSPC;
+
+		for (int i = 0; i <= n && i <= GC_CAP; i++)
+			close(fds[i]);
+		close(ep);
+		if (full || waited >= limit_ms)
+			return full;
+		sleep_ms(50);
+	}
+}
+
+static void gc_gives_watches_back(struct __test_metadata *_metadata,
+				  enum in_flight what)
+{
+	int status, s[2];
+	pid_t pid;
+
+	ASSERT_EQ(0, set_cap(GC_CAP));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (become_nobody())
+			_exit(10);
+		for (int i = 0; i < GC_ROUNDS; i++)
+			if (in_flight_round(what))
+				_exit(11);
+		/* One more unix socket closed: that runs the collector. */
+		if (unix_pair(s))
+			_exit(12);
+		close(s[0]);
+		close(s[1]);
+		/* Newer kernels collect in a work item: give it time. */
+		_exit(refill_to_cap(10000) ? 0 : 13);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("13: watches were not given back");
+}
+
+TEST_F_TIMEOUT(limits, gc_frees_socket_and_instance_in_flight, 120)
+{
+	gc_gives_watches_back(_metadata, IN_FLIGHT_BOTH);
+}
+
+TEST_F_TIMEOUT(limits, gc_frees_instance_in_flight, 120)
+{
+	gc_gives_watches_back(_metadata, IN_FLIGHT_INSTANCE);
+}
+
+TEST_F_TIMEOUT(limits, gc_frees_socket_in_flight, 120)
+{
+	gc_gives_watches_back(_metadata, IN_FLIGHT_SOCKET);
+}
+
 /* Only root may change the limit. */
 TEST_F(limits, setting_is_root_only)
 {

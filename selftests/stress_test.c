@@ -32,7 +32,7 @@
 
 DIFF_FIXTURE(stress);
 
-#define WORKERS		6
+#define WORKERS		8
 #define INSTANCES	4
 #define SLOTS		24	/* watched files; the first half are closable */
 #define CLOSABLE	(SLOTS / 2)

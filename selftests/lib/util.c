@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -56,6 +57,40 @@ int unix_pair(int fds[2])
 {
 	return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 			  0, fds);
+}
+
+int send_fd(int sock, int fd)
+{
+	char byte = 'f', cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+int in_flight_round(enum in_flight what)
+{
+	int ep = ep_create1(0), s[2];
+
+	if (ep < 0 || unix_pair(s) || ctl(ep, EPOLL_CTL_ADD, s[0], EPOLLIN, 0))
+		return -1;
+	/* Sent from s[1]: queued at s[0], the watched socket. */
+	if (what != IN_FLIGHT_INSTANCE && send_fd(s[1], s[0]))
+		return -1;
+	if (what != IN_FLIGHT_SOCKET && send_fd(s[1], ep))
+		return -1;
+	close(ep);
+	close(s[0]);
+	close(s[1]);
+	return 0;
 }
 
 int tcp_pair(int fds[2])

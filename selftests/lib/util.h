@@ -38,6 +38,15 @@ int efd_drain(int efd);				/* make it unreadable */
 int pipe_new(int fds[2]);
 int unix_pair(int fds[2]);
 int tcp_pair(int fds[2]);
+int send_fd(int sock, int fd);			/* one fd over SCM_RIGHTS */
+
+/*
+ * One round of the unix garbage collector's case: a socket watched by an
+ * instance of the selected backend, then the socket, the instance or both
+ * sent in flight inside that socket, and every fd closed.
+ */
+enum in_flight { IN_FLIGHT_BOTH, IN_FLIGHT_INSTANCE, IN_FLIGHT_SOCKET };
+int in_flight_round(enum in_flight what);
 int write_byte(int fd);
 int read_all(int fd);				/* bytes read until EAGAIN */
 
