@@ -116,7 +116,8 @@ void epb_quiesce(void);
 int epb_instance(const struct backend *be, const int *fds, int n,
 		 uint32_t events);
 
-/* The cases (cases.c, ctl.c, latency.c, herd.c, echo.c, wrapper.cpp). */
+/* The cases (cases.c, ctl.c, latency.c, herd.c, echo.c, wrapper.cpp,
+ * close.c). */
 void epb_case_floor(void);
 void epb_case_harvest(void);
 void epb_case_idle(void);
@@ -125,5 +126,6 @@ void epb_case_latency(void);
 void epb_case_herd(void);
 void epb_case_echo(void);
 void epb_case_wrapper(void);
+void epb_case_close(void);
 
 #endif /* EPB_BENCH_H */

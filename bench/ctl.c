@@ -7,8 +7,8 @@
  *
  * Memory: /proc/slabinfo before and after the ADDs. The VM boots with
  * slab_nomerge, so each cache of the backend is counted on its own:
- * native's eventpoll_epi, eventpoll_pwq and ep_head; epollmod's epm_item,
- * epm_hook and epm_file. A cache's cost per object is its slab size over
+ * native's eventpoll_epi, eventpoll_pwq and ep_head; epollmod's epm_item
+ * and epm_hook. A cache's cost per object is its slab size over
  * the objects a slab holds (the object with its alignment and its share
  * of the slab's tail), times the change in its active objects. SLUB counts
  * free objects in per-CPU slabs as active, so each cache is shrunk (which
@@ -23,11 +23,12 @@
 
 #include "bench.h"
 
+/* The most caches a backend has; a shorter list ends with NULL. */
 #define NR_CACHES	3
 
 static const char *const caches[EPB_NR_BACKENDS][NR_CACHES] = {
 	[EPB_NATIVE]	= { "eventpoll_epi", "eventpoll_pwq", "ep_head" },
-	[EPB_EPOLLMOD]	= { "epm_item", "epm_hook", "epm_file" },
+	[EPB_EPOLLMOD]	= { "epm_item", "epm_hook", NULL },
 };
 
 struct cache_stat {
@@ -56,7 +57,7 @@ static void read_slabinfo(struct mem_snapshot *s)
 			   &total, &objsize, &perslab, &pages) != 6)
 			continue;
 		for (int b = 0; b < EPB_NR_BACKENDS; b++) {
-			for (int c = 0; c < NR_CACHES; c++) {
+			for (int c = 0; c < NR_CACHES && caches[b][c]; c++) {
 				struct cache_stat *cs = &s->cache[b][c];
 
 				if (strcmp(name, caches[b][c]))
@@ -88,7 +89,7 @@ static void read_meminfo(struct mem_snapshot *s)
 static void shrink_caches(void)
 {
 	for (int b = 0; b < EPB_NR_BACKENDS; b++) {
-		for (int c = 0; c < NR_CACHES; c++) {
+		for (int c = 0; c < NR_CACHES && caches[b][c]; c++) {
 			char path[128];
 			FILE *f;
 
@@ -117,7 +118,7 @@ static long tracked_objs(const struct mem_snapshot *s)
 	long sum = 0;
 
 	for (int b = 0; b < EPB_NR_BACKENDS; b++)
-		for (int c = 0; c < NR_CACHES; c++)
+		for (int c = 0; c < NR_CACHES && caches[b][c]; c++)
 			sum += s->cache[b][c].active_objs;
 	return sum;
 }
@@ -148,7 +149,7 @@ static double slab_delta(const struct mem_snapshot *before,
 {
 	double bytes = 0;
 
-	for (int c = 0; c < NR_CACHES; c++)
+	for (int c = 0; c < NR_CACHES && caches[b][c]; c++)
 		bytes += (after->cache[b][c].active_objs -
 			  before->cache[b][c].active_objs) *
 			 after->cache[b][c].bytes_per_obj;
@@ -162,7 +163,7 @@ static void describe_caches(char *buf, size_t len, int b,
 {
 	size_t off = strlen(buf);
 
-	for (int c = 0; c < NR_CACHES && off < len; c++) {
+	for (int c = 0; c < NR_CACHES && caches[b][c] && off < len; c++) {
 		const struct cache_stat *a = &after->cache[b][c];
 		long objs = a->active_objs - before->cache[b][c].active_objs;
 

@@ -14,9 +14,11 @@
  *   --echo-connections N default 1000
  *   --echo-server CMD    the echo server, see echo.c
  *   --only LIST          cases to run, comma-separated:
- *                        floor,harvest,idle,ctl,latency,herd,echo,wrapper
+ *                        floor,harvest,idle,ctl,latency,herd,echo,wrapper,
+ *                        close
  *                        (floor is the cost of an empty wait; ctl is 3 and 6;
- *                        wrapper is the C++ wrapper against the C ABI)
+ *                        wrapper is the C++ wrapper against the C ABI;
+ *                        close is the final-fput probe's cost to a close())
  *   --json FILE
  *
  * Needs root (slabinfo, fd limits) and the epollmod module loaded.
@@ -47,8 +49,6 @@ struct epb_config epb_cfg = {
 int *epb_pool;
 char epb_bindir[PATH_MAX];
 
-static const char *const stats_path = "/sys/kernel/debug/epollmod/stats";
-
 /*
  * Every case runs on CPU 0 (the echo server excepted, see echo.c): under
  * TCG a wakeup that crosses vCPUs costs whatever QEMU takes to kick an
@@ -67,6 +67,8 @@ static const struct {
 	{ "herd", epb_case_herd },
 	{ "echo", epb_case_echo },
 	{ "wrapper", epb_case_wrapper },
+	/* Last: it unloads and loads the module. */
+	{ "close", epb_case_close },
 };
 #define NR_CASES (sizeof(cases) / sizeof(cases[0]))
 
@@ -83,21 +85,6 @@ static void read_line(const char *path, char *buf, size_t len)
 	fclose(f);
 }
 
-/* A counter of the module's debugfs stats, -1 if not there. */
-static long module_stat(const char *name)
-{
-	FILE *f = fopen(stats_path, "r");
-	char key[64];
-	long value, found = -1;
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", key, &value) == 2)
-		if (!strcmp(key, name))
-			found = value;
-	fclose(f);
-	return found;
-}
 
 static bool selected(const char *only, const char *name)
 {
@@ -129,8 +116,7 @@ static void env_field(FILE *out, const char *key, const char *value,
 	fprintf(out, "\"%s\n", last ? "" : ",");
 }
 
-static void write_json(FILE *out, const long *sweeps, const double *seconds,
-		       double total)
+static void write_json(FILE *out, const double *seconds, double total)
 {
 	char buf[1024];
 	struct utsname u;
@@ -143,9 +129,6 @@ static void write_json(FILE *out, const long *sweeps, const double *seconds,
 	read_line("/sys/devices/system/clocksource/clocksource0/current_clocksource",
 		  buf, sizeof(buf));
 	env_field(out, "clocksource", buf, false);
-	read_line("/sys/module/epollmod/parameters/sweep_interval_ms", buf,
-		  sizeof(buf));
-	env_field(out, "sweep_interval_ms", buf, false);
 	env_field(out, "echo_server", epb_cfg.echo_server, false);
 	fprintf(out, "    \"cpus\": %ld,\n", sysconf(_SC_NPROCESSORS_ONLN));
 	fprintf(out, "    \"reps\": %d,\n", epb_cfg.reps);
@@ -156,13 +139,6 @@ static void write_json(FILE *out, const long *sweeps, const double *seconds,
 		if (selected(epb_cfg.only, cases[i].name))
 			fprintf(out, "%s\"%s\": %.1f", n++ ? ", " : "",
 				cases[i].name, seconds[i]);
-	fprintf(out, "},\n");
-	/* The periodic sweep walks every watched file: when did it run? */
-	fprintf(out, "    \"sweeps_during\": {");
-	for (unsigned int i = 0, n = 0; i < NR_CASES; i++)
-		if (selected(epb_cfg.only, cases[i].name))
-			fprintf(out, "%s\"%s\": %ld", n++ ? ", " : "",
-				cases[i].name, sweeps[i]);
 	fprintf(out, "}\n  },\n");
 	epb_results_json(out);
 	fprintf(out, "}\n");
@@ -184,7 +160,6 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *json_path = NULL;
-	long sweeps[NR_CASES] = { 0 };
 	double seconds[NR_CASES] = { 0 };
 	cpu_set_t cpu0;
 	char exe[PATH_MAX];
@@ -229,13 +204,11 @@ int main(int argc, char **argv)
 	if (sched_setaffinity(0, sizeof(cpu0), &cpu0))
 		epb_die("sched_setaffinity: %m");
 	for (unsigned int i = 0; i < NR_CASES; i++) {
-		long before = module_stat("sweeps");
 		uint64_t case_start = epb_now_ns();
 
 		if (!selected(epb_cfg.only, cases[i].name))
 			continue;
 		cases[i].run();
-		sweeps[i] = module_stat("sweeps") - before;
 		seconds[i] = (epb_now_ns() - case_start) / 1e9;
 		epb_log("  (%.0f s)", seconds[i]);
 	}
@@ -245,7 +218,7 @@ int main(int argc, char **argv)
 		if (!out)
 			epb_die("%s: %m", json_path);
 	}
-	write_json(out, sweeps, seconds, (epb_now_ns() - start) / 1e9);
+	write_json(out, seconds, (epb_now_ns() - start) / 1e9);
 	if (out != stdout && fclose(out))
 		epb_die("%s: %m", json_path);
 	epb_close_all(epb_pool, epb_cfg.big_n);

@@ -24,9 +24,7 @@ def result(rid, case, samples_native, samples_epollmod, higher=False,
 def document(results):
     return {
         "schema": 1,
-        "environment": {"kernel": "k", "cpus": 2, "reps": 3,
-                        "sweep_interval_ms": "250",
-                        "sweeps_during": {"idle": 4}},
+        "environment": {"kernel": "k", "cpus": 2, "reps": 3},
         "results": results,
     }
 

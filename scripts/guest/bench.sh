@@ -17,7 +17,8 @@ sysctl -qw fs.nr_open=1048576 fs.file-max=1048576
 insmod "$ko"
 
 json=$(mktemp)
-"$bindir/epbench" --json "$json" "$@"
+# The close case unloads the module and loads it again.
+EPM_MODULE=$ko "$bindir/epbench" --json "$json" "$@"
 echo EPBENCH-JSON-BEGIN
 cat "$json"
 echo EPBENCH-JSON-END
