@@ -6,7 +6,7 @@
  * are the whole interface; libepollmod turns them back into the
  * <sys/epoll.h> calls.
  *
- * ABI rules (Documentation/process/botching-up-ioctls.rst):
+ * ABI rules, so that the interface can grow without breaking callers:
  *  - every argument struct starts with a __u32 size: the caller sets it to
  *    sizeof() of the struct it was built with. Older, shorter structs are
  *    zero-extended; a longer struct is accepted only if the bytes the module
@@ -20,9 +20,8 @@
  * <linux/eventpoll.h> (12 bytes, packed, on x86), so an array of them can be
  * handed to the caller unchanged.
  *
- * Ioctl type 0xE7 is not assigned in
- * Documentation/userspace-api/ioctl/ioctl-number.rst; this module uses
- * numbers 0x00-0x1f of it.
+ * Ioctl type 0xE7 is assigned to no driver in the kernel's table of ioctl
+ * numbers; this module uses numbers 0x00-0x1f of it.
  */
 #ifndef _UAPI_LINUX_EPOLLMOD_H
 #define _UAPI_LINUX_EPOLLMOD_H
