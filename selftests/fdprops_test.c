@@ -205,24 +205,6 @@ TEST_F(fdprops, fork_carries_flags)
 	EXPECT_EQ(O_RDWR | O_NONBLOCK, fcntl(ep, F_GETFL));
 }
 
-/* Self-contained: util's send_fd() is newer than this test. */
-static int pass_fd(int sock, int fd)
-{
-	char byte = 'f', cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
 static int recv_fd(int sock, int flags)
 {
 	char byte, cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
@@ -259,8 +241,8 @@ TEST_F(fdprops, scm_rights_carries_flags)
 	for (unsigned int i = 0; i < ARRAY_SIZE(rflags); i++) {
 		int got_ep, got_ref;
 
-		ASSERT_EQ(0, pass_fd(s[0], ep));
-		ASSERT_EQ(0, pass_fd(s[0], ref));
+		ASSERT_EQ(0, send_fd(s[0], ep));
+		ASSERT_EQ(0, send_fd(s[0], ref));
 		got_ep = recv_fd(s[1], rflags[i]);
 		got_ref = recv_fd(s[1], rflags[i]);
 		ASSERT_LE(0, got_ep);
