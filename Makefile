@@ -4,7 +4,8 @@
 # make run        boot a VM, load the module, run the demo
 # make test       host tests, then every selftest in a VM; N passed, N failed
 # make test KVER=6.12  the same on another kernel (6.1, 6.12, mainline or a
-#                 release string: scripts/kernel.sh), installed or built first
+#                 release string: scripts/kernel.sh), installed or built
+#                 first; make run, shell and bench take KVER= too
 # make test-matrix   every selftest on 6.1, 6.12 and mainline; one table
 # make shell      an interactive VM with the module loaded
 # make style      checkpatch --strict on module/ and uapi/, clang-format on lib/
@@ -111,23 +112,25 @@ $(BUILD)/selftests/%: selftests/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS) \
 	@mkdir -p $(@D)
 	$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(SELFTEST_LIB) $(LIBEPOLLMOD) -lcap
 
-# KVER given: scripts/test.sh builds the module for that kernel itself, out
-# of the tree (build/kernels/), and boots it.
-TEST_KVER := $(if $(filter command line environment,$(origin KVER)),$(KVER))
-test: $(if $(TEST_KVER),lib selftests,all) | deps
-	@EPM_KVER='$(TEST_KVER)' scripts/test.sh
+# KVER given (make test/run/shell/bench KVER=6.12): the VM boots that
+# kernel, with a module built for it out of the tree (build/kernels/).
+VM_KVER := $(if $(filter command line environment,$(origin KVER)),$(KVER))
+VM_DEPS := $(if $(VM_KVER),lib selftests,all)
+WITH_KERNEL := $(if $(VM_KVER),scripts/with-kernel.sh '$(VM_KVER)')
+test: $(VM_DEPS) | deps
+	@EPM_KVER='$(VM_KVER)' scripts/test.sh
 
 test-matrix: lib selftests | deps
 	@scripts/test-matrix.sh
 
-run: all | deps
-	@scripts/vm.sh --name demo -- scripts/guest/demo.sh
+run: $(VM_DEPS) | deps
+	@$(WITH_KERNEL) scripts/vm.sh --name demo -- scripts/guest/demo.sh
 
-shell: all | deps
-	@scripts/vm.sh --name shell --interactive -- scripts/guest/shell.sh
+shell: $(VM_DEPS) | deps
+	@$(WITH_KERNEL) scripts/vm.sh --name shell --interactive -- scripts/guest/shell.sh
 
-bench: all | deps
-	@scripts/bench.sh
+bench: $(VM_DEPS) | deps
+	@$(WITH_KERNEL) scripts/bench.sh
 
 debug-kernel: | deps
 	@scripts/debug-kernel.sh

@@ -24,7 +24,8 @@ out=$EPM_BUILD/bench
 need gnuplot gnuplot-nox
 need python3 python3
 make --no-print-directory -C "$EPM_ROOT/bench" BUILD="$EPM_BUILD" >/dev/null
-[ -r "$EPM_ROOT/epollmod.ko" ] || die "no epollmod.ko: run make first"
+ko=${EPM_MODULE:-$EPM_ROOT/epollmod.ko}
+[ -r "$ko" ] || die "no $ko: run make first"
 
 demo=$EPM_BUILD/lib/examples/echo_server
 if [ -n "${EPM_BENCH_ECHO_SERVER:-}" ]; then
@@ -44,7 +45,7 @@ status=0
 # shellcheck disable=SC2086 # EPM_BENCH_ARGS is a list of options
 "$EPM_ROOT/scripts/vm.sh" --name bench --mem 4G --append slab_nomerge \
 	--timeout 1200 -- "$EPM_ROOT/scripts/guest/bench.sh" \
-	"$EPM_ROOT/epollmod.ko" "$out" --echo-server "$echo_server" \
+	"$ko" "$out" --echo-server "$echo_server" \
 	${EPM_BENCH_ARGS:-} |
 	tee "$log" | sed -u '/^EPBENCH-JSON-BEGIN$/,/^EPBENCH-JSON-END$/d' ||
 	status=$?

@@ -28,8 +28,10 @@ PACKAGES=(
 	# guest runs the host's tools (sysctl, dmesg, setsid...)
 	linux-image-amd64 qemu-system-x86 busybox-static cpio gzip procps
 	util-linux
-	# the debug kernel (scripts/debug-kernel.sh)
-	bc bison flex libelf-dev
+	# the kernels built here (scripts/kernel-build.sh); pahole's version is
+	# in their configuration, and 6.12's headers pull it in: a kernel
+	# configured before that would warn at every module build
+	bc bison flex libelf-dev pahole
 	# real programs run in the VM, and style checks
 	python3 clang-format
 	# the manual pages' lint (lib/tests/man_test.sh)

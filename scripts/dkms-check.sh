@@ -4,9 +4,11 @@
 #
 # Proves that dkms.conf builds and installs epollmod.ko: dkms add, then
 # dkms build and install for each kernel given (default: every kernel in
-# /lib/modules with headers), checking the module built (version,
-# vermagic, license, parameters) and where it went, then dkms remove. Run as root; prints one TAP line per
-# check and exits non-zero on any failure.
+# /lib/modules with headers, and every kernel built here by
+# scripts/kernel-build.sh, as the mainline one), checking the module built
+# (version, vermagic, license, parameters) and where it went, then dkms
+# remove. Run as root; prints one TAP line per check and exits non-zero on
+# any failure.
 #
 # Safe to repeat and to run next to a real installation: dkms works in
 # private trees (--sourcetree, --dkmstree, --installtree) under a temporary
@@ -21,6 +23,13 @@ need dkms dkms
 need modinfo kmod
 [ "$(id -u)" = 0 ] || die "dkms-check.sh: dkms needs root"
 
+# The build trees of the kernels built here, by release.
+declare -A built=()
+for dir in "${EPM_KERNEL_CACHE:-/var/cache/epollmod}"/*/; do
+	[ -s "$dir/kver" ] && [ -s "$dir/bzImage" ] &&
+		built[$(cat "$dir/kver")]=${dir%/}
+done
+
 if [ $# -gt 0 ]; then
 	kernels=("$@")
 else
@@ -30,6 +39,7 @@ else
 	done
 	[ ${#kernels[@]} -gt 0 ] ||
 		die "no kernel headers in /lib/modules: install linux-headers-amd64"
+	kernels+=("${!built[@]}")
 fi
 
 # The one version (VERSION), and what dkms makes of dkms.conf, which reads it.
@@ -119,7 +129,11 @@ check "PACKAGE_VERSION is VERSION" same_version
 check "stage the module sources" stage
 check "add" dkms_ add "$tmp/tree"
 for kver in "${kernels[@]}"; do
-	check "build for $kver" dkms_ build "epollmod/$version" -k "$kver" ||
+	source_dir=()
+	[ -z "${built[$kver]:-}" ] ||
+		source_dir=(--kernelsourcedir "${built[$kver]}")
+	check "build for $kver" dkms_ build "epollmod/$version" -k "$kver" \
+		"${source_dir[@]}" ||
 		find "$tmp/dkms" -name make.log -exec tail -n 30 {} + |
 		sed 's/^/# /'
 	check "modinfo of the module built for $kver" check_module "$kver"

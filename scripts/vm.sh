@@ -17,6 +17,8 @@
 #   --kernel FILE    kernel image (default: the distro kernel's vmlinuz)
 #   --kver VERSION   its version, for the initramfs modules
 #   --modules DIR    where lib/modules/VERSION is (default /)
+# Without --kernel and --kver, EPM_VM_KERNEL, EPM_VM_KVER and EPM_VM_MODULES
+# stand for them (scripts/with-kernel.sh sets them).
 #   --timeout SEC    host-side limit on the whole run (default 2400)
 #   --append ARGS    more kernel command line
 #   --mem SIZE       guest memory (default 2G)
@@ -25,7 +27,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-name=run kernel= kver= modules=/ timeout=2400 append= mem=2G cpus=2
+name=run kernel='' kver='' modules=/ timeout=2400 append='' mem=2G cpus=2
 interactive=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -43,6 +45,10 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ $# -gt 0 ] || die "vm.sh: no command"
+if [ -z "$kernel$kver" ] && [ -n "${EPM_VM_KVER:-}" ]; then
+	kernel=${EPM_VM_KERNEL:-} kver=$EPM_VM_KVER
+	modules=${EPM_VM_MODULES:-/}
+fi
 
 need qemu-system-x86_64 qemu-system-x86
 kver=${kver:-$(distro_kver)}
@@ -82,6 +88,7 @@ results=$rundir/results.log
 cmdline="console=ttyS0 panic=-1 panic_on_warn=1 oops=panic hung_task_panic=1"
 cmdline+=" epm_job=$job epm_nonce=$nonce $append"
 
+# shellcheck disable=SC2054 # the commas are in -virtfs's argument
 qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
 	-machine pc -cpu max -m "$mem" -smp "$cpus"
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline"

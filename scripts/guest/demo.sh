@@ -46,7 +46,7 @@ ms() {
 	awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'
 }
 
-insmod epollmod.ko
+insmod "${EPM_MODULE:-epollmod.ko}"
 echo "module: epollmod $(cat /sys/module/epollmod/version) loaded;" \
 	"$(stat -c '%A' /dev/epollmod) /dev/epollmod"
 [ -r $stats ] || { echo "demo: $stats missing (no debugfs?)"; exit 1; }
