@@ -53,8 +53,8 @@ if [ -z "$pkg" ]; then
 		tail -n1)
 fi
 [ -n "$pkg" ] || die "mainline-kernel: sid has no linux-source package"
-version=$(apt-cache "${apt_opts[@]}" show --no-all-versions "$pkg" |
-	sed -n 's/^Version: //p' | head -n1)
+version=$(apt-cache "${apt_opts[@]}" show --no-all-versions "$pkg" \
+	2>/dev/null | sed -n 's/^Version: //p' | head -n1) || true
 [ -n "$version" ] || die "mainline-kernel: sid has no $pkg"
 deb=$sid/archives/${pkg}_${version}_all.deb
 tar=$sid/$pkg-$version/usr/src/$pkg.tar.xz

@@ -47,7 +47,7 @@ for kernel in "${kernels[@]}"; do
 		tap "$kernel: " < <(echo "not ok - kernel $kernel: installed or built"
 			sed 's/^/# /' "$log")
 		rm -f "$log"
-		rows+=("$kernel|-|no kernel|-|0|1|0|-|$((SECONDS - kstart))")
+		rows+=("$kernel|no kernel|-|0|1|0|-|$((SECONDS - kstart))")
 		bad=1
 		continue
 	fi
