@@ -85,6 +85,9 @@ void epm_nest_unlock(void)
 {
 	while (epm_check_nr)
 		fput(epm_check_files[--epm_check_nr]);
+	kfree(epm_check_files);
+	epm_check_files = NULL;
+	epm_check_cap = 0;
 	epm_check_nomem = false;
 	epm_loop_gen++;
 	mutex_unlock(&epm_nest_mutex);
