@@ -52,12 +52,15 @@
  *  6. ep->wq.lock	taken by wake_up(&ep->wq) under ep->lock
  *
  * ep->poll_wait.lock is taken with nothing of ours held but, through a
- * nested instance's callback, other instances' ep->lock (nest.c).
+ * nested instance's callback, the inner instance's poll_wait.lock, with a
+ * lockdep subclass for the depth (nest.c). No ep->lock is held while a
+ * poll_wait.lock is taken.
  *
  * LIFETIMES
  *
  * An instance is referenced by its file, by each of its items and by its
- * running reap work; the last put frees it after an RCU grace period. An
+ * reap work while that is queued; the last put frees it after an RCU grace
+ * period. An
  * item is freed after an RCU grace period too, as the final-fput probe and
  * the path checks walk the index of watched files under RCU. A hook is
  * freed once it is off its queue: remove_wait_queue() under the queue's
@@ -138,6 +141,8 @@ static void epm_instance_free_rcu(struct rcu_head *rcu)
 static void epm_instance_free(struct epm_instance *ep)
 {
 	WARN_ON_ONCE(!RB_EMPTY_ROOT(&ep->items.rb_root));
+	/* A queued reap holds a reference: none can be pending now. */
+	WARN_ON_ONCE(work_pending(&ep->reap_work));
 	/* No hook is left to queue a forwarded wake; let a queued one end. */
 	epm_forward_sync(ep);
 	/* Nothing should still wait on us; if it does, tell it we are gone. */
@@ -151,16 +156,6 @@ static void epm_instance_free(struct epm_instance *ep)
 }
 
 void epm_instance_put(struct epm_instance *ep)
-{
-	if (!refcount_dec_and_test(&ep->ref))
-		return;
-	/* A reap work queued by a close may still be about to run. */
-	epm_reap_sync(ep);
-	epm_instance_free(ep);
-}
-
-/* The put of the reap work itself, which cannot wait for itself. */
-void epm_instance_put_reaper(struct epm_instance *ep)
 {
 	if (refcount_dec_and_test(&ep->ref))
 		epm_instance_free(ep);
@@ -234,6 +229,18 @@ static void epm_item_stay_awake(struct epm_item *item)
 	ws = rcu_dereference(item->ws);
 	if (ws)
 		__pm_stay_awake(ws);
+	rcu_read_unlock();
+}
+
+/* Any context (the final-fput probe): the item no longer holds suspend. */
+void epm_item_relax(struct epm_item *item)
+{
+	struct wakeup_source *ws;
+
+	rcu_read_lock();
+	ws = rcu_dereference(item->ws);
+	if (ws)
+		__pm_relax(ws);
 	rcu_read_unlock();
 }
 
@@ -420,23 +427,32 @@ static void epm_queue_proc(struct file *file, wait_queue_head_t *whead,
 
 /*
  * Take the item's hooks off their queues; no callback runs after this.
- * The caller holds the file's lock (files.c): the final-fput probe may do
- * this too, in atomic context.
+ * The caller holds the file's lock (files.c): the final-fput probe does
+ * this too, in atomic context, so the hooks are freed later, with the
+ * item (epm_item_free()).
  */
 void epm_unhook(struct epm_item *item)
 {
 	struct epm_hook *hook;
 
-	while ((hook = item->hooks)) {
+	for (hook = item->hooks; hook; hook = hook->next) {
 		wait_queue_head_t *whead;
 
-		item->hooks = hook->next;
 		rcu_read_lock();
 		/* Pairs with the release in epm_hook_wake() on POLLFREE. */
 		whead = smp_load_acquire(&hook->whead);
 		if (whead)
 			remove_wait_queue(whead, &hook->wait);
 		rcu_read_unlock();
+	}
+}
+
+static void epm_hooks_free(struct epm_item *item)
+{
+	struct epm_hook *hook;
+
+	while ((hook = item->hooks)) {
+		item->hooks = hook->next;
 		kmem_cache_free(epm_hook_cache, hook);
 	}
 }
@@ -779,6 +795,7 @@ void epm_item_free(struct epm_instance *ep, struct epm_item *item)
 	spin_unlock_irq(&ep->lock);
 
 	epm_index_remove(item);
+	epm_hooks_free(item);
 	/* Ended: no callback and no close reads item->ws any more. */
 	wakeup_source_unregister(epm_item_ws(item));
 	epm_stat_add(EPM_STAT_WATCHES, -1);
@@ -809,6 +826,10 @@ int epm_insert(struct epm_instance *ep, const struct epoll_event *event,
 	lockdep_assert_held(&ep->mtx);
 	lockdep_assert_irqs_enabled();
 
+	/* A watch must end with its file: only while the probe works. */
+	err = epm_probe_usable();
+	if (err)
+		return err;
 	err = epm_user_charge(ep->user);
 	if (err)
 		return err;

@@ -127,7 +127,7 @@ struct epm_instance {
 	struct rb_root_cached items;	/* under @mtx */
 	struct file *file;
 	struct epm_user *user;		/* charged for the watches */
-	refcount_t ref;			/* the file, one per item, @reap_work */
+	refcount_t ref;			/* the file, one per item, queued @reap_work */
 	struct wakeup_source *ws;	/* held while a scan delivers */
 
 	/* Items whose file closed, to be taken out of @items (files.c). */
@@ -171,7 +171,6 @@ static inline bool epm_is_instance_file(const struct file *file)
 struct epm_instance *epm_instance_create(struct file *file);
 void epm_instance_release(struct epm_instance *ep);
 void epm_instance_put(struct epm_instance *ep);
-void epm_instance_put_reaper(struct epm_instance *ep);
 int epm_insert(struct epm_instance *ep, const struct epoll_event *event,
 	       struct file *tfile, int fd, bool full_check);
 void epm_modify(struct epm_instance *ep, struct epm_item *item,
@@ -180,6 +179,7 @@ void epm_remove(struct epm_instance *ep, struct epm_item *item);
 void epm_item_free(struct epm_instance *ep, struct epm_item *item);
 void epm_unhook(struct epm_item *item);
 void epm_ready_forget(struct epm_instance *ep, struct epm_item *item);
+void epm_item_relax(struct epm_item *item);
 struct epm_item *epm_find(struct epm_instance *ep, struct file *file, int fd);
 __poll_t epm_instance_poll(struct epm_instance *ep, poll_table *pt,
 			   int depth, bool may_block);
@@ -212,13 +212,15 @@ void epm_index_remove(struct epm_item *item);
 struct rhlist_head *epm_index_lookup(const struct file *file);
 bool epm_file_watched(const struct file *file);
 unsigned int epm_watched_files(void);
+void epm_index_clear_marks(void);
 bool epm_item_end(struct epm_item *item);
 struct file *epm_item_pin(struct epm_item *item);
 void epm_reap(struct epm_instance *ep);
 void epm_reap_init(struct epm_instance *ep);
-void epm_reap_sync(struct epm_instance *ep);
 unsigned long epm_probe_missed(void);
 const char *epm_probe_symbol(void);
+bool epm_probe_on_ftrace(void);
+int epm_probe_usable(void);
 int epm_files_init(void);
 void epm_files_exit(void);
 

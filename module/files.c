@@ -37,6 +37,7 @@
  * DEL or by its instance's release may race, and must unhook it once.
  */
 
+#include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/hash.h>
 #include <linux/kprobes.h>
@@ -59,6 +60,22 @@ static spinlock_t epm_file_locks[1 << EPM_FILE_LOCK_BITS];
 
 /* Reaping sleeps on instance mutexes: one worker per instance at a time. */
 static struct workqueue_struct *epm_reap_wq;
+
+/*
+ * The canary: a file of our own whose final fput must reach the probe. A
+ * kprobe can be registered and yet never fire (kprobes disarmed through
+ * debugfs, ftrace switched off by sysctl): then no watch would ever end,
+ * and wait queues would be freed under our hooks. So the module refuses to
+ * load unless the canary's close is seen, and checks again every
+ * EPM_CANARY_PERIOD while files are watched; once it is not seen, ADD
+ * fails with EIO.
+ */
+#define EPM_CANARY_PERIOD	(2 * HZ)
+static struct file *epm_canary;
+static bool epm_canary_seen;
+static bool epm_probe_broken;
+static void epm_canary_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(epm_canary_work, epm_canary_fn);
 
 static spinlock_t *epm_file_lock(const struct file *file)
 {
@@ -105,6 +122,24 @@ bool epm_file_watched(const struct file *file)
 	return watched;
 }
 
+/* Reset every item's path-check mark (nest.c, under its mutex). */
+void epm_index_clear_marks(void)
+{
+	struct rhashtable_iter iter;
+	struct epm_item *item;
+
+	rhltable_walk_enter(&epm_index, &iter);
+	rhashtable_walk_start(&iter);
+	while ((item = rhashtable_walk_next(&iter))) {
+		/* A resize restarts the walk; marks are cleared twice then. */
+		if (IS_ERR(item))
+			continue;
+		WRITE_ONCE(item->check_gen, 0);
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+}
+
 unsigned int epm_watched_files(void)
 {
 	/* Keys: files, not items. */
@@ -123,6 +158,7 @@ static bool epm_item_end_locked(struct epm_item *item)
 	WRITE_ONCE(item->gone, true);
 	epm_unhook(item);
 	epm_ready_forget(item->ep, item);
+	epm_item_relax(item);
 	epm_user_uncharge(item->ep->user);
 	return true;
 }
@@ -192,10 +228,14 @@ static void epm_file_closing(struct file *file)
 		/*
 		 * Still under the file's lock, which every reaper takes once
 		 * before it frees an item of this file: so the item, and the
-		 * instance it holds, outlive this queue_work().
+		 * instance it holds, outlive what follows. A queued reap work
+		 * holds a reference of its own; the item's keeps the count
+		 * above the one dropped when the work was queued already.
 		 */
 		llist_add(&item->reap, &ep->reap);
-		queue_work(epm_reap_wq, &ep->reap_work);
+		refcount_inc(&ep->ref);
+		if (!queue_work(epm_reap_wq, &ep->reap_work))
+			refcount_dec(&ep->ref);
 	}
 	spin_unlock(lock);
 out:
@@ -212,10 +252,12 @@ static int epm_final_fput(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct file *file = (struct file *)regs_get_kernel_argument(regs, 0);
 
-	/* Most closes leave here: nothing watched, or a file none can watch. */
-	if (likely(!atomic_read(&epm_index.ht.nelems)))
+	if (unlikely(file == READ_ONCE(epm_canary))) {
+		WRITE_ONCE(epm_canary_seen, true);
 		return 0;
-	if (!(file->f_mode & FMODE_OPENED) || !file_can_poll(file))
+	}
+	/* Most closes leave here: nothing is watched. */
+	if (likely(!atomic_read(&epm_index.ht.nelems)))
 		return 0;
 	epm_file_closing(file);
 	return 0;
@@ -248,6 +290,12 @@ unsigned long epm_probe_missed(void)
 const char *epm_probe_symbol(void)
 {
 	return epm_fput_probe.symbol_name;
+}
+
+/* Is the probe an ftrace call (cheap) rather than a breakpoint? */
+bool epm_probe_on_ftrace(void)
+{
+	return epm_fput_probe.flags & KPROBE_FLAG_FTRACE;
 }
 
 static int epm_probe_register(void)
@@ -291,18 +339,16 @@ void epm_reap(struct epm_instance *ep)
 	}
 }
 
+/* Queued by a close, with a reference on the instance. */
 static void epm_reap_work(struct work_struct *work)
 {
 	struct epm_instance *ep = container_of(work, struct epm_instance,
 					       reap_work);
 
-	/* Zero: its last put is freeing it, and waits for us to return. */
-	if (!refcount_inc_not_zero(&ep->ref))
-		return;
 	mutex_lock(&ep->mtx);
 	epm_reap(ep);
 	mutex_unlock(&ep->mtx);
-	epm_instance_put_reaper(ep);
+	epm_instance_put(ep);
 }
 
 void epm_reap_init(struct epm_instance *ep)
@@ -311,14 +357,72 @@ void epm_reap_init(struct epm_instance *ep)
 	INIT_WORK(&ep->reap_work, epm_reap_work);
 }
 
-/* The instance's last reference is going: no reaping may be pending. */
-void epm_reap_sync(struct epm_instance *ep)
+static const struct file_operations epm_canary_fops = {
+	.llseek = noop_llseek,
+};
+
+/* Close a file of our own and tell whether the probe saw it. */
+static int epm_canary_check(void)
 {
-	flush_work(&ep->reap_work);
+	struct file *file;
+	bool seen;
+
+	/* __fput_sync() is for kernel threads: a work item is one. */
+	if (WARN_ON_ONCE(!(current->flags & PF_KTHREAD)))
+		return -EINVAL;
+	file = anon_inode_getfile("[epollmod-canary]", &epm_canary_fops, NULL,
+				  O_RDONLY);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	WRITE_ONCE(epm_canary_seen, false);
+	WRITE_ONCE(epm_canary, file);
+	__fput_sync(file);
+	seen = READ_ONCE(epm_canary_seen);
+	WRITE_ONCE(epm_canary, NULL);
+	return seen ? 0 : -EHOSTDOWN;
+}
+
+static void epm_canary_fn(struct work_struct *work)
+{
+	int err = epm_canary_check();
+
+	if (err == -EHOSTDOWN && !READ_ONCE(epm_probe_broken)) {
+		WRITE_ONCE(epm_probe_broken, true);
+		pr_err("epollmod: the final-fput probe stopped firing (kprobes disarmed, or ftrace disabled?): watches of closed files can no longer end; new watches fail with EIO\n");
+		add_taint(TAINT_WARN, LOCKDEP_STILL_OK);
+	}
+	if (atomic_read(&epm_index.ht.nelems) && !READ_ONCE(epm_probe_broken))
+		schedule_delayed_work(&epm_canary_work, EPM_CANARY_PERIOD);
+}
+
+/* Watches are about to exist: make sure the canary runs meanwhile. */
+int epm_probe_usable(void)
+{
+	if (READ_ONCE(epm_probe_broken))
+		return -EIO;
+	if (!delayed_work_pending(&epm_canary_work))
+		schedule_delayed_work(&epm_canary_work, EPM_CANARY_PERIOD);
+	return 0;
+}
+
+struct epm_canary_first {
+	struct work_struct work;
+	int err;
+};
+
+static void epm_canary_first_fn(struct work_struct *work)
+{
+	struct epm_canary_first *first = container_of(work,
+						      struct epm_canary_first,
+						      work);
+
+	first->err = epm_canary_check();
 }
 
 int epm_files_init(void)
 {
+	struct epm_canary_first first;
+
 	int i, err;
 
 	if (!IS_ENABLED(CONFIG_KPROBES)) {
@@ -342,8 +446,20 @@ int epm_files_init(void)
 	err = epm_probe_register();
 	if (err)
 		goto out_wq;
+	INIT_WORK_ONSTACK(&first.work, epm_canary_first_fn);
+	schedule_work(&first.work);
+	flush_work(&first.work);
+	destroy_work_on_stack(&first.work);
+	if (first.err) {
+		pr_err("epollmod: registered a kprobe on %s, but a final fput did not reach it (%d): are kprobes disarmed (/sys/kernel/debug/kprobes/enabled) or ftrace off (kernel.ftrace_enabled)?\n",
+		       epm_fput_probe.symbol_name, first.err);
+		err = -EHOSTDOWN;
+		goto out_probe;
+	}
 	return 0;
 
+out_probe:
+	unregister_kprobe(&epm_fput_probe);
 out_wq:
 	destroy_workqueue(epm_reap_wq);
 out_index:
@@ -354,6 +470,7 @@ out_index:
 /* After the last instance file is gone; instances may still be reaping. */
 void epm_files_exit(void)
 {
+	cancel_delayed_work_sync(&epm_canary_work);
 	/* Waits for running handlers; no close queues work after this. */
 	unregister_kprobe(&epm_fput_probe);
 	/* Runs what is queued: the last instances go with their items. */

@@ -295,6 +295,16 @@ static int epm_stats_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(epm_stats);
 
+/* Where the final-fput probe sits, and how: see files.c. */
+static int epm_probe_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "symbol %s\nftrace %d\nmissed %lu\n",
+		   epm_probe_symbol(), epm_probe_on_ftrace(),
+		   epm_probe_missed());
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(epm_probe);
+
 static int __init epm_init(void)
 {
 	int err;
@@ -311,6 +321,7 @@ static int __init epm_init(void)
 	/* Statistics are a convenience: debugfs may be missing. */
 	epm_debugfs = debugfs_create_dir(EPOLLMOD_DEVICE_NAME, NULL);
 	debugfs_create_file("stats", 0444, epm_debugfs, NULL, &epm_stats_fops);
+	debugfs_create_file("probe", 0444, epm_debugfs, NULL, &epm_probe_fops);
 	return 0;
 
 out_files:

@@ -79,6 +79,13 @@ void epm_nest_lock(void)
 {
 	mutex_lock(&epm_nest_mutex);
 	epm_loop_gen++;
+	/*
+	 * Checks have odd generations. When the low half an item keeps
+	 * comes round to its first value again, marks left by checks 2^31
+	 * ago could pass for this one's: clear them all.
+	 */
+	if ((u32)epm_loop_gen == 1 && epm_loop_gen > 1)
+		epm_index_clear_marks();
 }
 
 void epm_nest_unlock(void)
@@ -288,15 +295,13 @@ static void epm_forward_run(struct irq_work *work)
 					       forward_work);
 	struct epm_forward_ctx *ctx, saved;
 
-	/* Where irq_work runs in a thread, it must stay on this CPU's slot. */
-	migrate_disable();
+	/* Hard irq context: RT kernels, which run irq_work in threads, are refused. */
 	ctx = this_cpu_ptr(&epm_forward_ctx);
 	saved = *ctx;
 	ctx->task = current;
 	ctx->hops = max(atomic_xchg(&ep->forward_hops, 0), 1);
 	epm_wake_pollers(ep, 0);
 	*ctx = saved;
-	migrate_enable();
 }
 
 /* Called from a callback on a native epoll's queue; see the top. */

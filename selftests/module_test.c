@@ -172,6 +172,88 @@ TEST_F_TIMEOUT(module, gc_cycles_leave_nothing, 120)
 	ASSERT_EQ(0, load(self->ko));
 }
 
+/* The final-fput probe sits on one of its two places and missed nothing. */
+TEST_F(module, final_fput_probe_attached)
+{
+	char text[256], symbol[64];
+	unsigned long missed;
+	int ftrace;
+
+	ASSERT_EQ(0, read_text("/sys/kernel/debug/epollmod/probe", text,
+			       sizeof(text)));
+	ASSERT_EQ(3, sscanf(text, "symbol %63s ftrace %d missed %lu", symbol,
+			    &ftrace, &missed)) TH_LOG("%s", text);
+	EXPECT_TRUE(!strcmp(symbol, "__fput") ||
+		    !strcmp(symbol, "locks_remove_file")) TH_LOG("%s", symbol);
+	EXPECT_EQ(0, missed);
+	TH_LOG("probe on %s, %s", symbol,
+	       ftrace ? "an ftrace call" : "a breakpoint");
+}
+
+#define KPROBES_ENABLED "/sys/kernel/debug/kprobes/enabled"
+
+/*
+ * With kprobes disarmed, a registered probe never fires, and no watch
+ * could end with its file: insmod is refused, saying why.
+ */
+TEST_F(module, refused_while_kprobes_are_disarmed)
+{
+	int err;
+
+	if (access(KPROBES_ENABLED, W_OK))
+		EPM_SKIP_TEST("no %s", KPROBES_ENABLED);
+	drop_everything();
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, write_text(KPROBES_ENABLED, "0"));
+	errno = 0;
+	err = load(self->ko);
+	ASSERT_EQ(0, write_text(KPROBES_ENABLED, "1"));
+	EXPECT_EQ(-1, err);
+	EXPECT_EQ(EHOSTDOWN, errno);
+	EXPECT_FALSE(loaded());
+	ASSERT_EQ(0, load(self->ko));
+}
+
+/*
+ * Disarmed while loaded: within a few seconds the module notices, and new
+ * watches fail with EIO. Existing ones stay until they are removed (their
+ * files stay open here: a close the probe misses would leave hooks on a
+ * freed wait queue). Loading afresh cures it.
+ */
+TEST_F_TIMEOUT(module, add_refused_once_the_probe_stops, 60)
+{
+	int ep = ep_create1(0), efd = efd_new(0), other = efd_new(0);
+	int ret = 0;
+
+	if (access(KPROBES_ENABLED, W_OK))
+		EPM_SKIP_TEST("no %s", KPROBES_ENABLED);
+	/* A watch keeps the canary running. */
+	ASSERT_EQ(0, ctl(ep, EPOLL_CTL_ADD, efd, EPOLLIN, 1));
+	ASSERT_EQ(0, write_text(KPROBES_ENABLED, "0"));
+	for (int waited = 0; waited < 20000; waited += 100) {
+		ret = ctl(ep, EPOLL_CTL_ADD, other, EPOLLIN, 2);
+		if (ret)
+			break;
+		ASSERT_EQ(0, ctl(ep, EPOLL_CTL_DEL, other, 0, 0));
+		sleep_ms(100);
+	}
+	ASSERT_EQ(0, write_text(KPROBES_ENABLED, "1"));
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(EIO, errno);
+	/* Still refused: the module cannot know what it missed meanwhile. */
+	EXPECT_EQ(-1, ctl(ep, EPOLL_CTL_ADD, other, EPOLLIN, 2));
+	EXPECT_EQ(0, ctl(ep, EPOLL_CTL_DEL, efd, 0, 0));
+	close(ep);
+	close(efd);
+	close(other);
+	drop_everything();
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, load(self->ko));
+	ep = ep_create1(0);
+	efd = efd_new(0);
+	EXPECT_EQ(0, ctl(ep, EPOLL_CTL_ADD, efd, EPOLLIN, 1));
+}
+
 /* insmod and rmmod, 100 times, with instances and events in between. */
 TEST_F_TIMEOUT(module, load_unload_cycles, 300)
 {
