@@ -864,9 +864,12 @@ int epm_insert(struct epm_instance *ep, const struct epoll_event *event,
 	epm_stat_inc(EPM_STAT_WATCHES);
 
 	/* From here on, failures undo through epm_remove(). */
-	if (full_check && epm_path_check(item)) {
-		epm_remove(ep, item);
-		return -EINVAL;
+	if (full_check) {
+		err = epm_path_check(item);
+		if (err) {
+			epm_remove(ep, item);
+			return err;
+		}
 	}
 	if (item->events & EPOLLWAKEUP) {
 		err = epm_item_ws_create(item, tfile);

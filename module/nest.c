@@ -253,7 +253,8 @@ static int epm_count_paths(const struct file *file, int depth)
 
 /*
  * @item was just added in a checked ADD: no listed file may now have
- * more wakeup paths than allowed. -EINVAL if one does.
+ * more wakeup paths than allowed. -EINVAL if one does, -ENOMEM if the
+ * list could not be made.
  */
 int epm_path_check(struct epm_item *item)
 {

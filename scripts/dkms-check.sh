@@ -108,8 +108,7 @@ check_module() {
 		grep -q "^vermagic: *$kver " <<<"$info" &&
 		grep -qx "license: *GPL" <<<"$info" &&
 		grep -q "^description: *." <<<"$info" &&
-		grep -q "^parm: *max_user_watches:" <<<"$info" &&
-		grep -q "^parm: *sweep_interval_ms:" <<<"$info"
+		grep -q "^parm: *max_user_watches:" <<<"$info"
 }
 
 # Compressed (.ko.xz, ...) if the kernel's modules are.
