@@ -94,6 +94,17 @@ static int join_within(pthread_t t, void **ret, int ms)
 	return pthread_timedjoin_np(t, ret, &deadline);
 }
 
+/* Start @w's thread on its instance, watching @efd, and let it reach its wait. */
+static void start_waiter(struct __test_metadata *_metadata, struct waiter *w,
+			 int efd, uint32_t events, pthread_t *t)
+{
+	ASSERT_LE(0, w->ep);
+	ASSERT_EQ(0, ctl(w->ep, EPOLL_CTL_ADD, efd, events, 1));
+	ASSERT_EQ(0, pthread_create(t, NULL, waiter_main, w));
+	while (!atomic_load(&w->waiting))
+		sched_yield();
+}
+
 /* A wait blocked with nothing to report ends with the cancel, each kind. */
 TEST_F(cancel, wakes_a_blocked_wait)
 {
@@ -106,11 +117,7 @@ TEST_F(cancel, wakes_a_blocked_wait)
 		pthread_t t;
 		void *ret = NULL;
 
-		ASSERT_LE(0, w.ep);
-		ASSERT_EQ(0, ctl(w.ep, EPOLL_CTL_ADD, efd, EPOLLIN, 1));
-		ASSERT_EQ(0, pthread_create(&t, NULL, waiter_main, &w));
-		while (!atomic_load(&w.waiting))
-			sched_yield();
+		start_waiter(_metadata, &w, efd, EPOLLIN, &t);
 		sleep_ms(50);
 		ASSERT_EQ(0, pthread_cancel(t));
 		ASSERT_EQ(0, join_within(t, &ret, 10000)) TH_LOG("kind %u", i);
@@ -137,12 +144,7 @@ TEST_F(cancel, pending_cancel_takes_nothing)
 		pthread_t t;
 		void *ret = NULL;
 
-		ASSERT_LE(0, w.ep);
-		ASSERT_EQ(0, ctl(w.ep, EPOLL_CTL_ADD, efd,
-				 EPOLLIN | EPOLLET, 1));
-		ASSERT_EQ(0, pthread_create(&t, NULL, waiter_main, &w));
-		while (!atomic_load(&w.waiting))
-			sched_yield();
+		start_waiter(_metadata, &w, efd, EPOLLIN | EPOLLET, &t);
 		ASSERT_EQ(0, pthread_cancel(t));
 		atomic_store(&w.may_go, 1);
 		ASSERT_EQ(0, join_within(t, &ret, 10000));
@@ -228,12 +230,7 @@ TEST_F(cancel, loses_no_event)
 		pthread_t t;
 		void *ret = NULL;
 
-		ASSERT_LE(0, w.ep);
-		ASSERT_EQ(0, ctl(w.ep, EPOLL_CTL_ADD, efd,
-				 EPOLLIN | EPOLLET, 1));
-		ASSERT_EQ(0, pthread_create(&t, NULL, waiter_main, &w));
-		while (!atomic_load(&w.waiting))
-			sched_yield();
+		start_waiter(_metadata, &w, efd, EPOLLIN | EPOLLET, &t);
 		/* Now and then give it time to block, now and then not. */
 		if (r % 2)
 			sleep_ms(1);

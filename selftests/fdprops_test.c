@@ -205,26 +205,6 @@ TEST_F(fdprops, fork_carries_flags)
 	EXPECT_EQ(O_RDWR | O_NONBLOCK, fcntl(ep, F_GETFL));
 }
 
-static int recv_fd(int sock, int flags)
-{
-	char byte, cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &msg, flags) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 /*
  * SCM_RIGHTS carries the status flags (the file), not close-on-exec, which
  * the receiver chooses (MSG_CMSG_CLOEXEC).

@@ -215,31 +215,13 @@ TEST_F(instance, fork_shares_the_instance)
 /* An instance passed over a unix socket is the same instance. */
 TEST_F(instance, scm_rights_shares_the_instance)
 {
-	int ep = ep_create1(0), efd = efd_new(1), s[2], got = -1;
-	char byte, cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
+	int ep = ep_create1(0), efd = efd_new(1), s[2], got;
 	struct epoll_event ev;
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s));
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &ep, sizeof(int));
-	byte = 'e';
-	ASSERT_EQ(1, sendmsg(s[0], &msg, 0));
+	ASSERT_EQ(0, send_fd(s[0], ep));
 	close(ep);
-
-	memset(cbuf, 0, sizeof(cbuf));
-	ASSERT_EQ(1, recvmsg(s[1], &msg, MSG_CMSG_CLOEXEC));
-	cm = CMSG_FIRSTHDR(&msg);
-	ASSERT_NE(NULL, cm);
-	memcpy(&got, CMSG_DATA(cm), sizeof(int));
+	got = recv_fd(s[1], MSG_CMSG_CLOEXEC);
 	ASSERT_LE(0, got);
 	ASSERT_EQ(0, ctl(got, EPOLL_CTL_ADD, efd, EPOLLIN, 6));
 	POISON(ev);

@@ -39,6 +39,7 @@ int pipe_new(int fds[2]);
 int unix_pair(int fds[2]);
 int tcp_pair(int fds[2]);
 int send_fd(int sock, int fd);			/* one fd over SCM_RIGHTS */
+int recv_fd(int sock, int flags);		/* ... and back; -1 if none */
 
 /*
  * One round of the unix garbage collector's case: a socket watched by an
