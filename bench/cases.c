@@ -45,7 +45,7 @@ static uint64_t wait_loop_run(const struct backend *be, int ep,
 
 /*
  * One sample on a fresh instance of backend @b, so that neither backend
- * pays for the other's watches (epollmod's periodic sweep walks them all).
+ * pays for the other's watches.
  */
 static uint64_t wait_loop_sample(int b, const void *ctx, long iters)
 {

@@ -40,7 +40,7 @@ FIXTURE_SETUP(cross)
 		EPM_SKIP_TEST("no /sys/kernel/debug/epollmod/stats");
 }
 
-/* Whatever a test created is gone within a couple of sweeps of closing. */
+/* Whatever a test created is gone soon after closing: reaping is a work item. */
 FIXTURE_TEARDOWN(cross)
 {
 	for (int fd = 3; fd < 1024; fd++)

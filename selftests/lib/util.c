@@ -238,7 +238,7 @@ void epm_stat_quiesce(void)
 	long last = -2, now;
 	int stable = 0;
 
-	/* Stragglers of an earlier test go within a sweep or two. */
+	/* An earlier test's watches are reaped by work items: let them finish. */
 	while (stable < 6 && now_ns() < deadline) {
 		now = epm_stat("instances") * 1000003 + epm_stat("watched_files");
 		stable = now == last ? stable + 1 : 0;
