@@ -72,7 +72,6 @@
 #include <linux/percpu.h>
 #include <linux/device.h>
 #include <linux/file.h>
-#include <linux/rhashtable.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
