@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * epollmod's per-user limit on watches, as Linux's
+ * epollmod's per-user limits. On watches, as Linux's
  * /proc/sys/fs/epoll/max_user_watches: every instance charges its watches
- * to the user who created it, and an ADD past the limit fails with ENOSPC.
+ * (and a kqueue its knotes) to the user who created it, and an ADD past the
+ * limit fails with ENOSPC. On kqueue timers: ENOMEM past the limit.
  */
 
 #include <linux/cred.h>
@@ -16,7 +17,11 @@ struct epm_user {
 	kuid_t uid;
 	refcount_t ref;			/* one per instance */
 	atomic_long_t watches;
+	atomic_long_t timers;		/* EVFILT_TIMER knotes */
 };
+
+/* Live EVFILT_TIMER knotes per user: each is an armed hrtimer. */
+unsigned long epm_max_user_timers = 65536;
 
 static DEFINE_HASHTABLE(epm_users, 6);
 static DEFINE_SPINLOCK(epm_users_lock);
@@ -52,6 +57,7 @@ struct epm_user *epm_user_get(void)
 	new->uid = uid;
 	refcount_set(&new->ref, 1);
 	atomic_long_set(&new->watches, 0);
+	atomic_long_set(&new->timers, 0);
 
 	spin_lock(&epm_users_lock);
 	user = epm_user_find(uid);
@@ -74,6 +80,7 @@ void epm_user_put(struct epm_user *user)
 	hash_del(&user->node);
 	spin_unlock(&epm_users_lock);
 	WARN_ON_ONCE(atomic_long_read(&user->watches));
+	WARN_ON_ONCE(atomic_long_read(&user->timers));
 	kfree(user);
 }
 
@@ -90,4 +97,20 @@ int epm_user_charge(struct epm_user *user)
 void epm_user_uncharge(struct epm_user *user)
 {
 	atomic_long_dec(&user->watches);
+}
+
+/* kevent(2) fails with ENOMEM past the limit, as FreeBSD's callout limit. */
+int epm_user_charge_timer(struct epm_user *user)
+{
+	if ((unsigned long)atomic_long_inc_return(&user->timers) >
+	    READ_ONCE(epm_max_user_timers)) {
+		atomic_long_dec(&user->timers);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void epm_user_uncharge_timer(struct epm_user *user)
+{
+	atomic_long_dec(&user->timers);
 }

@@ -191,15 +191,22 @@ struct epm_item *epm_find(struct epm_instance *ep, struct file *file, int fd)
 	return NULL;
 }
 
+/* Into the interest set, keyed as epoll or as kqueue keys its items. */
 static void epm_rb_insert(struct epm_instance *ep, struct epm_item *item)
 {
 	struct rb_node **p = &ep->items.rb_root.rb_node, *parent = NULL;
 	bool leftmost = true;
 
 	while (*p) {
+		struct epm_item *other;
+		int cmp;
+
 		parent = *p;
-		if (epm_key_cmp(item->file, item->fd,
-				rb_entry(parent, struct epm_item, node)) > 0) {
+		other = rb_entry(parent, struct epm_item, node);
+		cmp = ep->kqueue ? epm_knote_cmp(item, other) :
+		      epm_key_cmp(item->file, item->fd, other);
+
+		if (cmp > 0) {
 			p = &parent->rb_right;
 			leftmost = false;
 		} else {
@@ -425,6 +432,28 @@ static void epm_queue_proc(struct file *file, wait_queue_head_t *whead,
 }
 
 /*
+ * Hook @item on a queue that is not a file's (a process's exit queue),
+ * with a callback of the caller's. Under ep->mtx, before the item can end.
+ */
+int epm_item_hook(struct epm_item *item, wait_queue_head_t *whead,
+		  wait_queue_func_t func)
+{
+	struct epm_hook *hook;
+
+	lockdep_assert_held(&item->ep->mtx);
+	hook = kmem_cache_alloc(epm_hook_cache, GFP_KERNEL);
+	if (!hook)
+		return -ENOMEM;
+	init_waitqueue_func_entry(&hook->wait, func);
+	hook->whead = whead;
+	hook->item = item;
+	hook->next = item->hooks;
+	item->hooks = hook;
+	add_wait_queue(whead, &hook->wait);
+	return 0;
+}
+
+/*
  * Take the item's hooks off their queues; no callback runs after this.
  * The caller holds the file's lock (files.c): the final-fput probe does
  * this too, in atomic context, so the hooks are freed later, with the
@@ -483,6 +512,38 @@ static bool epm_queue_ready(struct epm_instance *ep, struct epm_item *item)
 	return wake_pollers;
 }
 
+/*
+ * Queue an item whose source has something to report, from any context
+ * (a timer, a process's exit, a change): as a poll callback does, for
+ * items that have no file. An ended item stays off the list.
+ */
+void epm_item_activate(struct epm_item *item)
+{
+	struct epm_instance *ep = item->ep;
+	bool wake_pollers = false;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ep->lock, flags);
+	if (!READ_ONCE(item->gone)) {
+		epm_stat_inc(EPM_STAT_WAKEUPS);
+		if (item->rstate == EPM_IDLE) {
+			list_add_tail(&item->ready, &ep->ready);
+			item->rstate = EPM_QUEUED;
+			WRITE_ONCE(ep->nready, ep->nready + 1);
+		} else if (item->rstate == EPM_TAKEN) {
+			item->rearm = true;
+		}
+		/* Waiters and pollers queue under ep->lock, which we hold. */
+		if (waitqueue_active(&ep->wq))
+			wake_up(&ep->wq);
+		/* Pollers look under ep->lock after queueing. */
+		wake_pollers = waitqueue_active(&ep->poll_wait);
+	}
+	spin_unlock_irqrestore(&ep->lock, flags);
+	if (wake_pollers)
+		epm_wake_pollers(ep, 1);
+}
+
 static bool epm_events_available(struct epm_instance *ep)
 {
 	/* Items taken by a scan in progress count: it may leave them ready. */
@@ -493,8 +554,8 @@ static bool epm_events_available(struct epm_instance *ep)
  * Take up to @max items from the head of the ready list into @batch,
  * stopping at one that this scan has settled before.
  */
-static int epm_take(struct epm_instance *ep, struct list_head *batch,
-		    int max, u32 scan_id)
+int epm_take(struct epm_instance *ep, struct list_head *batch, int max,
+	     u32 scan_id)
 {
 	struct epm_item *item, *tmp;
 	int n = 0;
@@ -548,8 +609,7 @@ void epm_ready_forget(struct epm_instance *ep, struct epm_item *item)
  * by the scan, and wake a waiter if events are left: another thread may be
  * waiting for them.
  */
-static void epm_settle(struct epm_instance *ep, struct list_head *batch,
-		       u32 scan_id)
+void epm_settle(struct epm_instance *ep, struct list_head *batch, u32 scan_id)
 {
 	struct epm_item *item, *tmp;
 	LIST_HEAD(front);
@@ -614,6 +674,16 @@ static __poll_t epm_item_poll(struct epm_item *item, struct file *file,
 	return res & item->events;
 }
 
+/* What the item's @file (pinned by the caller) reports now, unhooked. */
+__poll_t epm_item_poll_file(struct epm_item *item, struct file *file,
+			    int depth, bool may_block)
+{
+	poll_table pt;
+
+	init_poll_funcptr(&pt, NULL);
+	return epm_item_poll(item, file, &pt, depth, may_block);
+}
+
 /* epm_item_poll() of a file we do not hold: 0 if it is being released. */
 static __poll_t epm_item_poll_pinned(struct epm_item *item, poll_table *pt,
 				     int depth, bool may_block)
@@ -633,9 +703,10 @@ static __poll_t epm_item_poll_pinned(struct epm_item *item, poll_table *pt,
  * could be copied (the event that failed stays ready), or -EINTR on a
  * fatal signal.
  */
-static int epm_harvest(struct epm_instance *ep,
-		       struct epoll_event __user *uevents, int maxevents)
+static int epm_harvest(struct epm_instance *ep, void __user *out,
+		       int maxevents)
 {
+	struct epoll_event __user *uevents = out;
 	struct epm_item *item;
 	LIST_HEAD(batch);
 	int delivered = 0;
@@ -713,7 +784,8 @@ static __poll_t epm_scan_readiness(struct epm_instance *ep, int depth,
 	while (!res && epm_take(ep, &batch, 1, scan_id)) {
 		item = list_first_entry(&batch, struct epm_item, ready);
 		item->outcome = EPM_DROP;
-		if (epm_item_poll_pinned(item, &pt, depth + 1, may_block)) {
+		if (ep->kqueue ? epm_knote_pending(item, depth + 1, may_block) :
+		    epm_item_poll_pinned(item, &pt, depth + 1, may_block)) {
 			item->outcome = EPM_KEEP_AT_HEAD;
 			res = EPOLLIN | EPOLLRDNORM;
 		} else {
@@ -777,6 +849,15 @@ static void epm_item_free_rcu(struct rcu_head *rcu)
 	kmem_cache_free(epm_item_cache, container_of(rcu, struct epm_item, rcu));
 }
 
+/* Free an item that was never published: no RCU reader can hold it. */
+static void epm_item_discard(struct epm_item *item)
+{
+	if (item->knote)
+		epm_knote_discard(item);
+	else
+		kmem_cache_free(epm_item_cache, item);
+}
+
 /*
  * Free an item that has ended (epm_item_end(), or its file's close): take
  * it out of the interest set and the index.
@@ -793,13 +874,17 @@ void epm_item_free(struct epm_instance *ep, struct epm_item *item)
 		epm_unqueue(ep, item);
 	spin_unlock_irq(&ep->lock);
 
-	epm_index_remove(item);
+	if (item->file)
+		epm_index_remove(item);
 	epm_hooks_free(item);
 	/* Ended: no callback and no close reads item->ws any more. */
 	wakeup_source_unregister(epm_item_ws(item));
 	epm_stat_add(EPM_STAT_WATCHES, -1);
 	/* The probe and the path checks walk the index under RCU. */
-	call_rcu(&item->rcu, epm_item_free_rcu);
+	if (item->knote)
+		epm_knote_free(item);
+	else
+		call_rcu(&item->rcu, epm_item_free_rcu);
 	/* The caller holds another reference: the file's, or a call's. */
 	WARN_ON_ONCE(refcount_dec_and_test(&ep->ref));
 }
@@ -814,55 +899,50 @@ void epm_remove(struct epm_instance *ep, struct epm_item *item)
 		epm_item_free(ep, item);
 }
 
-int epm_insert(struct epm_instance *ep, const struct epoll_event *event,
-	       struct file *tfile, int fd, bool full_check)
+/*
+ * Put a new item, set up by the caller, into @ep: charge its user, index
+ * it by its file (if it has one), link it into the interest set and, for
+ * an ADD that can change nesting, check the wakeup paths. On failure the
+ * item is gone: freed, or removed.
+ */
+int epm_item_link(struct epm_instance *ep, struct epm_item *item,
+		  bool full_check)
 {
-	struct epm_pqueue pq;
-	struct epm_item *item;
-	__poll_t revents;
 	int err;
 
 	lockdep_assert_held(&ep->mtx);
-	lockdep_assert_irqs_enabled();
-
-	/* A watch must end with its file: only while the probe works. */
-	err = epm_probe_usable();
-	if (err)
-		return err;
-	err = epm_user_charge(ep->user);
-	if (err)
-		return err;
-	item = kmem_cache_zalloc(epm_item_cache, GFP_KERNEL);
-	if (!item) {
-		epm_user_uncharge(ep->user);
-		return -ENOMEM;
-	}
-
 	INIT_LIST_HEAD(&item->ready);
-	item->file = tfile;
-	item->fd = fd;
-	item->events = event->events;
-	item->data = event->data;
 	item->ep = ep;
 	item->rstate = EPM_IDLE;
-	if (epm_is_instance_file(tfile))
+	if (!item->file)
+		item->kind = EPM_KIND_FILE;
+	else if (epm_is_instance_file(item->file))
 		item->kind = EPM_KIND_INSTANCE;
-	else if (epm_is_native_epoll(tfile))
+	else if (epm_is_native_epoll(item->file))
 		item->kind = EPM_KIND_NATIVE_EPOLL;
 	else
 		item->kind = EPM_KIND_FILE;
 
-	err = epm_index_insert(item);
+	/* A watch of a file must end with it: only while the probe works. */
+	err = item->file ? epm_probe_usable() : 0;
+	if (!err)
+		err = epm_user_charge(ep->user);
 	if (err) {
-		kmem_cache_free(epm_item_cache, item);
-		epm_user_uncharge(ep->user);
+		epm_item_discard(item);
 		return err;
+	}
+	if (item->file) {
+		err = epm_index_insert(item);
+		if (err) {
+			epm_user_uncharge(ep->user);
+			epm_item_discard(item);
+			return err;
+		}
 	}
 	epm_rb_insert(ep, item);
 	refcount_inc(&ep->ref);
 	epm_stat_inc(EPM_STAT_WATCHES);
 
-	/* From here on, failures undo through epm_remove(). */
 	if (full_check) {
 		err = epm_path_check(item);
 		if (err) {
@@ -870,15 +950,21 @@ int epm_insert(struct epm_instance *ep, const struct epoll_event *event,
 			return err;
 		}
 	}
-	if (item->events & EPOLLWAKEUP) {
-		err = epm_item_ws_create(item, tfile);
-		if (err) {
-			epm_remove(ep, item);
-			return err;
-		}
-	}
+	return 0;
+}
 
-	/* Hook on every queue of the file; callbacks may fire from now on. */
+/*
+ * Hook a linked item on every queue of its file; callbacks may fire from
+ * then on. Returns what the file reports now among item->events, or
+ * -ENOMEM after removing the item.
+ */
+int epm_item_hook_file(struct epm_instance *ep, struct epm_item *item,
+		       struct file *tfile)
+{
+	struct epm_pqueue pq;
+	__poll_t revents;
+
+	lockdep_assert_held(&ep->mtx);
 	pq.item = item;
 	pq.failed = false;
 	init_poll_funcptr(&pq.pt, epm_queue_proc);
@@ -887,6 +973,40 @@ int epm_insert(struct epm_instance *ep, const struct epoll_event *event,
 		epm_remove(ep, item);
 		return -ENOMEM;
 	}
+	return revents;
+}
+
+int epm_insert(struct epm_instance *ep, const struct epoll_event *event,
+	       struct file *tfile, int fd, bool full_check)
+{
+	struct epm_item *item;
+	int err, revents;
+
+	lockdep_assert_held(&ep->mtx);
+	lockdep_assert_irqs_enabled();
+
+	item = kmem_cache_zalloc(epm_item_cache, GFP_KERNEL);
+	if (!item)
+		return -ENOMEM;
+	item->file = tfile;
+	item->fd = fd;
+	item->events = event->events;
+	item->data = event->data;
+	err = epm_item_link(ep, item, full_check);
+	if (err)
+		return err;
+
+	if (item->events & EPOLLWAKEUP) {
+		err = epm_item_ws_create(item, tfile);
+		if (err) {
+			epm_remove(ep, item);
+			return err;
+		}
+	}
+
+	revents = epm_item_hook_file(ep, item, tfile);
+	if (revents < 0)
+		return revents;
 	if (revents && epm_queue_ready(ep, item))
 		epm_wake_pollers(ep, 0);
 	return 0;
@@ -943,13 +1063,14 @@ static int epm_waiter_wake(wait_queue_entry_t *wait, unsigned int mode,
 }
 
 /*
- * The wait of epoll_wait(2): harvest if events are there; otherwise sleep
- * on an exclusive entry until a callback wakes us, the timeout passes or a
- * signal comes. @expires is absolute (CLOCK_MONOTONIC), NULL to wait for
- * ever; @nonblock returns at once.
+ * The wait of epoll_wait(2) and kevent(2): @harvest if events are there;
+ * otherwise sleep on an exclusive entry until a callback wakes us, the
+ * timeout passes or a signal comes. @expires is absolute (CLOCK_MONOTONIC),
+ * NULL to wait for ever; 0 returns at once.
  */
-int epm_wait(struct epm_instance *ep, struct epoll_event __user *events,
-	     int maxevents, const ktime_t *expires, u64 slack)
+int epm_wait(struct epm_instance *ep, epm_harvest_t harvest,
+	     void __user *events, int maxevents, const ktime_t *expires,
+	     u64 slack)
 {
 	bool timed_out = expires && !*expires;
 	ktime_t deadline = expires ? *expires : 0;
@@ -965,7 +1086,7 @@ int epm_wait(struct epm_instance *ep, struct epoll_event __user *events,
 	avail = epm_events_available(ep);
 	for (;;) {
 		if (avail) {
-			res = epm_harvest(ep, events, maxevents);
+			res = harvest(ep, events, maxevents);
 			if (res)
 				break;
 		}
@@ -1007,6 +1128,13 @@ int epm_wait(struct epm_instance *ep, struct epoll_event __user *events,
 		}
 	}
 	return res;
+}
+
+/* epoll_wait(2) */
+int epm_epoll_wait(struct epm_instance *ep, struct epoll_event __user *events,
+		   int maxevents, const ktime_t *expires, u64 slack)
+{
+	return epm_wait(ep, epm_harvest, events, maxevents, expires, slack);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -74,6 +74,11 @@ int epm_ctl(struct epm_instance *ep, int op, int fd,
 		mutex_lock(&ep->mtx);
 	}
 
+	/* Made a kqueue meanwhile: its items are knotes. */
+	err = -EINVAL;
+	if (ep->kqueue)
+		goto out_unlock;
+
 	/* Watches of closed files go first: one may hold tfile's address. */
 	epm_reap(ep);
 	item = epm_find(ep, tfile, fd);
@@ -108,6 +113,7 @@ int epm_ctl(struct epm_instance *ep, int op, int fd,
 		}
 		break;
 	}
+out_unlock:
 	mutex_unlock(&ep->mtx);
 
 out_nest:

@@ -40,7 +40,7 @@
 			 EPOLLMOD_FEAT_WAIT_TIMESPEC |			\
 			 EPOLLMOD_FEAT_SIGMASK | EPOLLMOD_FEAT_NESTING |	\
 			 EPOLLMOD_FEAT_EXCLUSIVE | EPOLLMOD_FEAT_WAKEUP |	\
-			 EPOLLMOD_FEAT_FDINFO)
+			 EPOLLMOD_FEAT_FDINFO | EPOLLMOD_FEAT_KQUEUE)
 
 struct epm_user;
 struct wakeup_source;
@@ -77,7 +77,8 @@ struct epm_hook {
 };
 
 /*
- * One watch: (file, fd) in one instance. The file is not referenced: the
+ * One watch: (file, fd) in one instance, or a knote's part of the
+ * machinery (kqueue.c; it may have no file). The file is not referenced: the
  * watch ends when the file's last reference goes (files.c), and every
  * path that looks at the file without the caller's fd pins it first
  * (epm_item_pin()).
@@ -103,6 +104,7 @@ struct epm_item {
 	u8 outcome;			/* enum epm_outcome, for the scan */
 	u8 kind;			/* enum epm_kind */
 	bool rearm;			/* an event came while EPM_TAKEN */
+	bool knote;			/* in a struct epm_knote (kqueue.c) */
 	/*
 	 * Unhooked and uncharged: its file is closing or it is being
 	 * removed. Set once, under the file's lock.
@@ -127,6 +129,8 @@ struct epm_instance {
 	struct rb_root_cached items;	/* under @mtx */
 	struct file *file;
 	struct epm_user *user;		/* charged for the watches */
+	/* A kqueue (kqueue.c): its items are knotes. Set before any item. */
+	bool kqueue;
 	refcount_t ref;			/* the file, one per item, queued @reap_work */
 	struct wakeup_source *ws;	/* held while a scan delivers */
 
@@ -173,6 +177,18 @@ void epm_instance_release(struct epm_instance *ep);
 void epm_instance_put(struct epm_instance *ep);
 int epm_insert(struct epm_instance *ep, const struct epoll_event *event,
 	       struct file *tfile, int fd, bool full_check);
+int epm_item_link(struct epm_instance *ep, struct epm_item *item,
+		  bool full_check);
+int epm_item_hook_file(struct epm_instance *ep, struct epm_item *item,
+		       struct file *tfile);
+int epm_item_hook(struct epm_item *item, wait_queue_head_t *whead,
+		  wait_queue_func_t func);
+void epm_item_activate(struct epm_item *item);
+__poll_t epm_item_poll_file(struct epm_item *item, struct file *file,
+			    int depth, bool may_block);
+int epm_take(struct epm_instance *ep, struct list_head *batch, int max,
+	     u32 scan_id);
+void epm_settle(struct epm_instance *ep, struct list_head *batch, u32 scan_id);
 void epm_modify(struct epm_instance *ep, struct epm_item *item,
 		struct file *tfile, const struct epoll_event *event);
 void epm_remove(struct epm_instance *ep, struct epm_item *item);
@@ -183,11 +199,20 @@ void epm_item_relax(struct epm_item *item);
 struct epm_item *epm_find(struct epm_instance *ep, struct file *file, int fd);
 __poll_t epm_instance_poll(struct epm_instance *ep, poll_table *pt,
 			   int depth, bool may_block);
-int epm_wait(struct epm_instance *ep, struct epoll_event __user *events,
-	     int maxevents, const ktime_t *expires, u64 slack);
+/* Deliver up to @maxevents events to @events: a count, or -errno. */
+typedef int (*epm_harvest_t)(struct epm_instance *ep, void __user *events,
+			     int maxevents);
+int epm_wait(struct epm_instance *ep, epm_harvest_t harvest,
+	     void __user *events, int maxevents, const ktime_t *expires,
+	     u64 slack);
+int epm_epoll_wait(struct epm_instance *ep, struct epoll_event __user *events,
+		   int maxevents, const ktime_t *expires, u64 slack);
 void epm_show_fdinfo(struct seq_file *m, struct file *file);
 int epm_core_init(void);
 void epm_core_exit(void);
+
+/* main.c: the ioctls */
+ktime_t epm_deadline(const struct timespec64 *rel, u64 *slack);
 
 /* ctl.c: epoll_ctl(2) */
 int epm_ctl(struct epm_instance *ep, int op, int fd,
@@ -224,10 +249,23 @@ int epm_probe_usable(void);
 int epm_files_init(void);
 void epm_files_exit(void);
 
-/* account.c: per-user limit on watches */
+/* kqueue.c: the kqueue face */
+int epm_knote_cmp(const struct epm_item *a, const struct epm_item *b);
+bool epm_knote_pending(struct epm_item *item, int depth, bool may_block);
+void epm_knote_discard(struct epm_item *item);
+void epm_knote_free(struct epm_item *item);
+int epm_kqueue_init(struct epm_instance *ep);
+int epm_kevent(struct epm_instance *ep, const struct epollmod_kevent *arg);
+int epm_kqueue_module_init(void);
+void epm_kqueue_module_exit(void);
+
+/* account.c: per-user limits on watches and timers */
 struct epm_user *epm_user_get(void);
 void epm_user_put(struct epm_user *user);
 int epm_user_charge(struct epm_user *user);
 void epm_user_uncharge(struct epm_user *user);
+int epm_user_charge_timer(struct epm_user *user);
+void epm_user_uncharge_timer(struct epm_user *user);
+extern unsigned long epm_max_user_timers;
 
 #endif /* EPM_H */

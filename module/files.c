@@ -187,6 +187,9 @@ struct file *epm_item_pin(struct epm_item *item)
 {
 	struct file *file = NULL;
 
+	/* A knote of a timer, a user event, a process or a signal. */
+	if (!item->file)
+		return NULL;
 	rcu_read_lock();
 	if (!READ_ONCE(item->gone) && epm_file_tryget(item->file)) {
 		file = item->file;

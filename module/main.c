@@ -21,6 +21,9 @@
 module_param_named(max_user_watches, epm_max_user_watches, ulong, 0644);
 MODULE_PARM_DESC(max_user_watches,
 		 "Watches one user may have across all instances (default: Linux's, 4% of low memory)");
+module_param_named(max_user_timers, epm_max_user_timers, ulong, 0644);
+MODULE_PARM_DESC(max_user_timers,
+		 "EVFILT_TIMER knotes one user may have across all kqueues");
 
 static struct dentry *epm_debugfs;
 
@@ -142,7 +145,7 @@ static u64 epm_timeout_slack(const struct timespec64 *rel)
  * A relative timeout as an absolute CLOCK_MONOTONIC deadline; 0 means
  * "do not block".
  */
-static ktime_t epm_deadline(const struct timespec64 *rel, u64 *slack)
+ktime_t epm_deadline(const struct timespec64 *rel, u64 *slack)
 {
 	if (!rel->tv_sec && !rel->tv_nsec)
 		return 0;
@@ -225,8 +228,29 @@ static long epm_ioctl_wait(struct epm_instance *ep, void __user *uarg)
 	else if (!access_ok(events, arg.maxevents * sizeof(*events)))
 		err = -EFAULT;
 	else
-		err = epm_wait(ep, events, arg.maxevents, expires, slack);
+		err = epm_epoll_wait(ep, events, arg.maxevents, expires, slack);
 
+	epm_sigmask_restore(err == -EINTR);
+	return err;
+}
+
+static long epm_ioctl_kevent(struct epm_instance *ep, void __user *uarg)
+{
+	struct epollmod_kevent arg;
+	int err;
+
+	/* kevent(2) on a file that is not a kqueue. */
+	if (!READ_ONCE(ep->kqueue))
+		return -EBADF;
+	err = epm_copy_arg(&arg, sizeof(arg), EPOLLMOD_KEVENT_SIZE_VER0, uarg);
+	if (err)
+		return err;
+	if (arg.flags)
+		return -EINVAL;
+	err = epm_sigmask_set(arg.sigmask, arg.sigsetsize);
+	if (err)
+		return err;
+	err = epm_kevent(ep, &arg);
 	epm_sigmask_restore(err == -EINTR);
 	return err;
 }
@@ -244,9 +268,18 @@ static long epm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case _IOC_NR(EPOLLMOD_IOC_INFO):
 		return epm_ioctl_info(uarg);
 	case _IOC_NR(EPOLLMOD_IOC_CTL):
+		/* As epoll_ctl(2) on a file that is not an epoll instance. */
+		if (READ_ONCE(ep->kqueue))
+			return -EINVAL;
 		return epm_ioctl_ctl(ep, uarg);
 	case _IOC_NR(EPOLLMOD_IOC_WAIT):
+		if (READ_ONCE(ep->kqueue))
+			return -EINVAL;
 		return epm_ioctl_wait(ep, uarg);
+	case _IOC_NR(EPOLLMOD_IOC_KQUEUE):
+		return epm_kqueue_init(ep);
+	case _IOC_NR(EPOLLMOD_IOC_KEVENT):
+		return epm_ioctl_kevent(ep, uarg);
 	}
 	return -ENOTTY;
 }
@@ -315,15 +348,20 @@ static int __init epm_init(void)
 	err = epm_files_init();
 	if (err)
 		goto out_core;
-	err = misc_register(&epm_miscdev);
+	err = epm_kqueue_module_init();
 	if (err)
 		goto out_files;
+	err = misc_register(&epm_miscdev);
+	if (err)
+		goto out_kqueue;
 	/* Statistics are a convenience: debugfs may be missing. */
 	epm_debugfs = debugfs_create_dir(EPOLLMOD_DEVICE_NAME, NULL);
 	debugfs_create_file("stats", 0444, epm_debugfs, NULL, &epm_stats_fops);
 	debugfs_create_file("probe", 0444, epm_debugfs, NULL, &epm_probe_fops);
 	return 0;
 
+out_kqueue:
+	epm_kqueue_module_exit();
 out_files:
 	epm_files_exit();
 out_core:
@@ -335,6 +373,7 @@ static void __exit epm_exit(void)
 {
 	debugfs_remove_recursive(epm_debugfs);
 	misc_deregister(&epm_miscdev);
+	epm_kqueue_module_exit();
 	epm_files_exit();
 	epm_core_exit();
 }

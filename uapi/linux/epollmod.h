@@ -45,6 +45,7 @@
 #define EPOLLMOD_FEAT_EXCLUSIVE		_BITULL(5)	/* EPOLLEXCLUSIVE */
 #define EPOLLMOD_FEAT_WAKEUP		_BITULL(6)	/* EPOLLWAKEUP */
 #define EPOLLMOD_FEAT_FDINFO		_BITULL(7)	/* /proc/<pid>/fdinfo lists watches */
+#define EPOLLMOD_FEAT_KQUEUE		_BITULL(8)	/* EPOLLMOD_IOC_KQUEUE, _KEVENT */
 
 /**
  * struct epollmod_info - what the loaded module implements
@@ -112,15 +113,108 @@ struct epollmod_wait {
 	__u64 sigsetsize;
 };
 
+/*
+ * The kqueue face. EPOLLMOD_IOC_KQUEUE turns a new instance, one that has
+ * never watched anything, into a kqueue: from then on it takes
+ * EPOLLMOD_IOC_KEVENT, and CTL and WAIT fail with EINVAL (KEVENT on an
+ * epoll instance fails with EBADF, as kevent(2) on a file that is not a
+ * kqueue). The records and the constants are FreeBSD's, in its 64-bit
+ * layout; <epollmod/kqueue.h> gives them their BSD names.
+ */
+#define EPOLLMOD_EVFILT_READ	(-1)
+#define EPOLLMOD_EVFILT_WRITE	(-2)
+#define EPOLLMOD_EVFILT_PROC	(-5)	/* ident: a pid */
+#define EPOLLMOD_EVFILT_SIGNAL	(-6)	/* ident: a signal number */
+#define EPOLLMOD_EVFILT_TIMER	(-7)	/* ident: the caller's name for it */
+#define EPOLLMOD_EVFILT_USER	(-11)	/* ident: the caller's name for it */
+
+#define EPOLLMOD_EV_ADD		0x0001	/* add, or modify an existing knote */
+#define EPOLLMOD_EV_DELETE	0x0002
+#define EPOLLMOD_EV_ENABLE	0x0004
+#define EPOLLMOD_EV_DISABLE	0x0008
+#define EPOLLMOD_EV_ONESHOT	0x0010	/* deleted after one delivery */
+#define EPOLLMOD_EV_CLEAR	0x0020	/* state reset after delivery */
+#define EPOLLMOD_EV_RECEIPT	0x0040	/* report the change's result */
+#define EPOLLMOD_EV_DISPATCH	0x0080	/* disabled after each delivery */
+#define EPOLLMOD_EV_ERROR	0x4000	/* out: data is an errno */
+#define EPOLLMOD_EV_EOF		0x8000	/* out: end of file */
+/* Flags of the output only: ignored in a change. */
+#define EPOLLMOD_EV_SYSFLAGS	0xf000
+
+#define EPOLLMOD_NOTE_LOWAT	0x00000001	/* READ, WRITE: data is a count */
+#define EPOLLMOD_NOTE_SECONDS	0x00000001	/* TIMER units; */
+#define EPOLLMOD_NOTE_MSECONDS	0x00000002	/* the default */
+#define EPOLLMOD_NOTE_USECONDS	0x00000004
+#define EPOLLMOD_NOTE_NSECONDS	0x00000008
+#define EPOLLMOD_NOTE_ABSTIME	0x00000010	/* data: CLOCK_REALTIME deadline */
+#define EPOLLMOD_NOTE_FFNOP	0x00000000	/* USER: combine fflags: none */
+#define EPOLLMOD_NOTE_FFAND	0x40000000
+#define EPOLLMOD_NOTE_FFOR	0x80000000
+#define EPOLLMOD_NOTE_FFCOPY	0xc0000000
+#define EPOLLMOD_NOTE_FFCTRLMASK 0xc0000000
+#define EPOLLMOD_NOTE_FFLAGSMASK 0x00ffffff
+#define EPOLLMOD_NOTE_TRIGGER	0x01000000	/* USER: activate */
+#define EPOLLMOD_NOTE_EXIT	0x80000000	/* PROC: the process exited */
+
+/**
+ * struct epollmod_kev - one change or one event: FreeBSD's struct kevent
+ * @ident:	what is watched: an fd, a pid, a signal, or a name
+ * @filter:	EPOLLMOD_EVFILT_*
+ * @flags:	EPOLLMOD_EV_*
+ * @fflags:	EPOLLMOD_NOTE_*, by filter
+ * @data:	by filter: bytes, a count, a period, an exit status, an errno
+ * @udata:	the caller's, returned with the knote's events
+ */
+struct epollmod_kev {
+	__u64 ident;
+	__s16 filter;
+	__u16 flags;
+	__u32 fflags;
+	__s64 data;
+	__u64 udata;
+};
+
+/**
+ * struct epollmod_kevent - arguments of kevent(2)
+ * @size:	sizeof(struct epollmod_kevent)
+ * @flags:	must be zero
+ * @changes:	user pointer to @nchanges struct epollmod_kev, applied in order
+ * @events:	user pointer to room for @nevents struct epollmod_kev; may be
+ *		@changes
+ * @nchanges:	number of changes
+ * @nevents:	capacity of @events; 0 applies the changes and returns
+ * @timeout:	user pointer to a struct __kernel_timespec, relative; 0 blocks
+ * @sigmask:	user pointer to the signal mask to wait with, or 0 (the
+ *		library's cancellation point; not part of kevent(2))
+ * @sigsetsize:	size of *@sigmask; must be sizeof(sigset_t) of the kernel
+ *
+ * Returns the number of entries written to @events: change results
+ * (EPOLLMOD_EV_ERROR) if any change posted one, else events.
+ */
+struct epollmod_kevent {
+	__u32 size;
+	__u32 flags;
+	__u64 changes;
+	__u64 events;
+	__s32 nchanges;
+	__s32 nevents;
+	__u64 timeout;
+	__u64 sigmask;
+	__u64 sigsetsize;
+};
+
 #define EPOLLMOD_IOC_MAGIC	0xE7
 
 #define EPOLLMOD_IOC_INFO	_IOWR(EPOLLMOD_IOC_MAGIC, 0x00, struct epollmod_info)
 #define EPOLLMOD_IOC_CTL	_IOW(EPOLLMOD_IOC_MAGIC, 0x01, struct epollmod_ctl)
 #define EPOLLMOD_IOC_WAIT	_IOW(EPOLLMOD_IOC_MAGIC, 0x02, struct epollmod_wait)
+#define EPOLLMOD_IOC_KQUEUE	_IO(EPOLLMOD_IOC_MAGIC, 0x03)
+#define EPOLLMOD_IOC_KEVENT	_IOW(EPOLLMOD_IOC_MAGIC, 0x04, struct epollmod_kevent)
 
 /* Sizes of the first published layouts; nothing shorter is accepted. */
 #define EPOLLMOD_INFO_SIZE_VER0	32
 #define EPOLLMOD_CTL_SIZE_VER0	24
 #define EPOLLMOD_WAIT_SIZE_VER0	48
+#define EPOLLMOD_KEVENT_SIZE_VER0	40
 
 #endif /* _UAPI_LINUX_EPOLLMOD_H */
