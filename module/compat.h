@@ -46,4 +46,22 @@ static inline void epm_filter_epollwakeup(struct epoll_event *event)
 		event->events &= ~EPOLLWAKEUP;
 }
 
+/*
+ * The bytes queued on an AF_UNIX socket: still exported, but its
+ * declaration moved out of include/net/af_unix.h in 6.14.
+ */
+#ifndef EPM_HAVE_UNIX_INQ_LEN_DECL
+struct sock;
+long unix_inq_len(struct sock *sk);
+#endif
+
+/* 6.13 replaced hrtimer_init() and the function member with one call. */
+#ifndef EPM_HAVE_HRTIMER_SETUP
+#define hrtimer_setup(timer, fn, clock, mode)		\
+	do {						\
+		hrtimer_init(timer, clock, mode);	\
+		(timer)->function = fn;			\
+	} while (0)
+#endif
+
 #endif /* EPM_COMPAT_H */

@@ -250,12 +250,7 @@ static int epm_timer_ns(const struct epollmod_kev *kev, s64 *ns)
 
 static void epm_timer_setup(struct epm_knote *kn, clockid_t clock)
 {
-#ifdef EPM_HAVE_HRTIMER_SETUP
 	hrtimer_setup(&kn->timer, epm_timer_fire, clock, HRTIMER_MODE_ABS);
-#else
-	hrtimer_init(&kn->timer, clock, HRTIMER_MODE_ABS);
-	kn->timer.function = epm_timer_fire;
-#endif
 }
 
 /* (Re)start the timer of @kn as @kev asks; it was validated. */
