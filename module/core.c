@@ -720,6 +720,11 @@ static int epm_harvest(struct epm_instance *ep, void __user *out,
 
 	init_poll_funcptr(&pt, NULL);
 	mutex_lock(&ep->mtx);
+	/* Made a kqueue while this wait slept: its items are knotes. */
+	if (unlikely(ep->kqueue)) {
+		mutex_unlock(&ep->mtx);
+		return -EINVAL;
+	}
 	scan_id = ++ep->scan_id;
 	while (!fault && delivered < maxevents &&
 	       epm_take(ep, &batch, maxevents - delivered, scan_id)) {

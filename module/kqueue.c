@@ -213,6 +213,7 @@ static enum hrtimer_restart epm_timer_fire(struct hrtimer *timer)
 	if (active)
 		kn->count += expired;
 	spin_unlock(&ep->lock);
+	epm_stat_add(EPM_STAT_TIMER_FIRES, expired);
 	if (active)
 		epm_item_activate(&kn->item);
 	return restart;
@@ -1011,6 +1012,7 @@ int epm_kevent(struct epm_instance *ep, const struct epollmod_kevent *arg)
 	bool has_timeout = arg->timeout;
 	u64 slack = 0;
 
+	epm_stat_inc(EPM_STAT_KEVENTS);
 	if (arg->nchanges < 0 || nevents < 0)
 		return -EINVAL;
 	/* As kevent(2): the timeout is read first, checked before waiting. */
@@ -1025,6 +1027,7 @@ int epm_kevent(struct epm_instance *ep, const struct epollmod_kevent *arg)
 		if (copy_from_user(&c.kev, changes + i, sizeof(c.kev)))
 			return -EFAULT;
 		c.kev.flags &= ~EPOLLMOD_EV_SYSFLAGS;
+		epm_stat_inc(EPM_STAT_CHANGES);
 		err = epm_kq_change(ep, &c);
 		epm_kq_change_done(&c);
 		if (!err && !(c.kev.flags & EPOLLMOD_EV_RECEIPT))

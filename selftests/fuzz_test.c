@@ -20,9 +20,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <linux/epollmod.h>
 #include <epollmod/epollmod.h>
+#include <epollmod/kqueue.h>
 
 #include "lib/util.h"
 
@@ -110,6 +112,56 @@ static uint32_t some_events(struct fuzz *f)
 	return ev;
 }
 
+/* Where in f->buf the kevent arguments go; ZERO_TIMESPEC stays zero. */
+#define KEV_CHANGES	512
+#define KEV_EVENTS	1024
+#define ZERO_TIMESPEC	2048
+#define READY_IDENT	0xf00d
+
+/* A plausible change list for kevent(): one to four records, or junk. */
+static void some_kevent(struct fuzz *f, struct epollmod_kevent *k)
+{
+	static const int16_t filters[] = {
+		EPOLLMOD_EVFILT_READ, EPOLLMOD_EVFILT_WRITE,
+		EPOLLMOD_EVFILT_PROC, EPOLLMOD_EVFILT_SIGNAL,
+		EPOLLMOD_EVFILT_TIMER, EPOLLMOD_EVFILT_USER, 0, -3, -12,
+	};
+	struct epollmod_kev *rec = (void *)(f->buf + KEV_CHANGES);
+	int n = 1 + pick(f, 4);
+
+	for (int i = 0; i < n; i++) {
+		rec[i].filter = filters[pick(f, ARRAY_SIZE(filters))];
+		rec[i].flags = pick(f, 8) ? 1u << pick(f, 8) | 1u << pick(f, 8) :
+					    (uint16_t)next(f);
+		switch (pick(f, 4)) {
+		case 0:
+			rec[i].ident = next(f);
+			break;
+		case 1:
+			rec[i].ident = 1 + pick(f, 3);	/* never READY_IDENT */
+			break;
+		default:
+			rec[i].ident = (uint32_t)some_fd(f);
+		}
+		rec[i].fflags = pick(f, 2) ? 1u << pick(f, 32) : (uint32_t)next(f);
+		rec[i].data = pick(f, 2) ? (int64_t)pick(f, 100) : (int64_t)next(f);
+		rec[i].udata = next(f);
+		/* A signal or a process of our own: never a kill. */
+		if (rec[i].filter == EPOLLMOD_EVFILT_PROC && pick(f, 2))
+			rec[i].ident = getpid();
+	}
+	k->size = sizeof(*k);
+	k->changes = pick(f, 8) ? (uintptr_t)rec : some_pointer(f, 32);
+	k->events = pick(f, 4) ? (uintptr_t)(f->buf + KEV_EVENTS) :
+				 some_pointer(f, 32);
+	k->nchanges = pick(f, 8) ? n : (int)next(f);
+	k->nevents = pick(f, 4) ? (int)pick(f, 9) : (int)next(f);
+	k->timeout = pick(f, 8) ? (uintptr_t)(f->buf + ZERO_TIMESPEC) :
+				  (uintptr_t)(f->buf + f->page);
+	k->sigmask = pick(f, 2) ? 0 : some_pointer(f, 8);
+	k->sigsetsize = pick(f, 4) ? 8 : next(f);
+}
+
 /* Fill the start of the buffer with a plausible, then mutated, struct. */
 static unsigned long some_command(struct fuzz *f, void *arg)
 {
@@ -117,6 +169,7 @@ static unsigned long some_command(struct fuzz *f, void *arg)
 		struct epollmod_ctl ctl;
 		struct epollmod_wait wait;
 		struct epollmod_info info;
+		struct epollmod_kevent kevent;
 		unsigned char raw[128];
 	} *u = arg;
 	static const uint32_t sizes[] = { 0, 1, 7, 24, 32, 48, 56, 4096, 4097,
@@ -125,7 +178,11 @@ static unsigned long some_command(struct fuzz *f, void *arg)
 	unsigned long cmd;
 
 	memset(u, 0, sizeof(*u));
-	switch (pick(f, 4)) {
+	switch (pick(f, 5)) {
+	case 3:
+		cmd = EPOLLMOD_IOC_KEVENT;
+		some_kevent(f, &u->kevent);
+		break;
 	case 0:
 		cmd = EPOLLMOD_IOC_CTL;
 		u->ctl.size = sizeof(u->ctl);
@@ -172,8 +229,11 @@ static unsigned long some_command(struct fuzz *f, void *arg)
 		break;
 	}
 	/* Never block for real: an infinite timespec only with an event. */
-	if (u->wait.timeout && !pick(f, 2))
+	if (cmd != EPOLLMOD_IOC_KEVENT && u->wait.timeout && !pick(f, 2))
 		u->wait.timeout = 0;
+	/* kevent() blocks without a timeout: a kqueue's ready knote may be gone. */
+	if (cmd == EPOLLMOD_IOC_KEVENT && !u->kevent.timeout)
+		u->kevent.timeout = (uintptr_t)(f->buf + ZERO_TIMESPEC);
 	return cmd;
 }
 
@@ -183,6 +243,8 @@ static bool allowed(int err)
 	case EINVAL: case EFAULT: case ENOTTY: case E2BIG: case EBADF:
 	case EPERM: case EEXIST: case ENOENT: case ELOOP: case ENOSPC:
 	case ENOMEM: case EINTR:
+	/* kqueue: a busy KQUEUE, a process gone, a filter not offered */
+	case EBUSY: case ESRCH: case EOPNOTSUPP:
 		return true;
 	}
 	return false;
@@ -216,12 +278,26 @@ static void reopen_target(struct fuzz *f, int i)
 	}
 }
 
+/* Half the instances are kqueues, each with a user event that stays set. */
+static bool is_kqueue(int i)
+{
+	return i >= INSTANCES / 2;
+}
+
 static void reopen_instance(struct fuzz *f, int i)
 {
 	struct epoll_event ev = ev_of(EPOLLIN, 0xf00d);
+	struct kevent kev;
 
 	if (f->eps[i] >= 0)
 		close(f->eps[i]);
+	if (is_kqueue(i)) {
+		f->eps[i] = epollmod_kqueue();
+		EV_SET(&kev, READY_IDENT, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0,
+		       NULL);
+		epollmod_kevent(f->eps[i], &kev, 1, NULL, 0, NULL);
+		return;
+	}
 	f->eps[i] = epollmod_create1(EPOLL_CLOEXEC);
 	epollmod_ctl(f->eps[i], EPOLL_CTL_ADD, f->ready[i], &ev);
 }
@@ -314,10 +390,17 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, 600)
 	TH_LOG("%ld calls, %ld errors", calls, errors);
 	/* The instances still work. */
 	for (int i = 0; i < INSTANCES; i++) {
+		struct timespec zero = { 0, 0 };
 		struct epoll_event ev[8];
+		struct kevent kev[8];
 
 		reopen_instance(f, i);
-		EXPECT_EQ(1, epollmod_wait(f->eps[i], ev, 8, 0));
+		if (is_kqueue(i)) {
+			EXPECT_EQ(1, epollmod_kevent(f->eps[i], NULL, 0, kev, 8,
+						     &zero));
+		} else {
+			EXPECT_EQ(1, epollmod_wait(f->eps[i], ev, 8, 0));
+		}
 	}
 }
 
