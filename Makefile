@@ -38,7 +38,7 @@ KSRC_FILES := tools/testing/selftests/kselftest_harness.h \
 
 SELFTESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,\
 	$(wildcard selftests/*_test.c))
-SELFTEST_LIB := selftests/lib/backend.c selftests/lib/util.c
+SELFTEST_LIB := selftests/lib/backend.c selftests/lib/util.c selftests/lib/kq.c
 SELFTEST_HDRS := $(wildcard selftests/lib/*.h) lib/src/calls.h \
 	$(BUILD)/selftests/splat_patterns.h
 SELFTEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-sign-compare -Wno-unused-parameter \
@@ -46,6 +46,9 @@ SELFTEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-sign-compare -Wno-unused-parameter 
 	-I$(KSRC)/tools/testing/selftests -Ilib/include -Iuapi \
 	-I$(BUILD)/selftests
 LIBEPOLLMOD := $(BUILD)/lib/libepollmod.a
+# kqueue() and kevent() for <sys/event.h> programs; CMake builds it with
+# libepollmod.
+LIBEPOLLMOD_KQUEUE := $(BUILD)/lib/libepollmod-kqueue.a
 
 MODULE_SRCS := Kbuild VERSION $(wildcard module/*.[ch]) uapi/linux/epollmod.h
 
@@ -71,7 +74,8 @@ $(BUILD)/module.kdir: FORCE
 	@mkdir -p $(@D)
 	@echo '$(KDIR)' | cmp -s - $@ || echo '$(KDIR)' >$@
 
-lib: $(LIBEPOLLMOD)
+lib: $(LIBEPOLLMOD) $(LIBEPOLLMOD_KQUEUE)
+$(LIBEPOLLMOD_KQUEUE): $(LIBEPOLLMOD)
 $(LIBEPOLLMOD): $(shell find lib uapi examples -type f) VERSION
 	@command -v cmake >/dev/null || { echo "make lib: needs CMake (3.18" \
 		"or later) and a C/C++20 compiler (Debian: apt-get install" \
@@ -101,11 +105,13 @@ $(BUILD)/selftests/splat_patterns.h: scripts/splat-patterns.txt
 	@mkdir -p $(@D)
 	sed 's/.*/"&",/' $< >$@
 
-# The C++ wrapper's test is built by CMake; the VM runs it with the rest.
-selftests: $(SELFTESTS) $(BUILD)/selftests/cxx_wrapper_test
-$(BUILD)/selftests/cxx_wrapper_test: $(LIBEPOLLMOD)
+# The C++ wrappers' tests are built by CMake; the VM runs them with the rest.
+CXX_SELFTESTS := $(BUILD)/selftests/cxx_wrapper_test \
+	$(BUILD)/selftests/kqueue_cxx_test
+selftests: $(SELFTESTS) $(CXX_SELFTESTS)
+$(CXX_SELFTESTS): $(LIBEPOLLMOD)
 	@mkdir -p $(@D)
-	ln -sf ../lib/tests/cxx_wrapper_test $@
+	ln -sf ../lib/tests/$(@F) $@
 
 $(BUILD)/selftests/%: selftests/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS) \
 		$(LIBEPOLLMOD) $(KSRC)/.stamp

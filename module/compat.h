@@ -10,6 +10,7 @@
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/file.h>
+#include <linux/hrtimer.h>
 #include <linux/poll.h>
 /* After the headers above: it uses them without including them. */
 #include <linux/eventpoll.h>
@@ -57,11 +58,13 @@ long unix_inq_len(struct sock *sk);
 
 /* 6.13 replaced hrtimer_init() and the function member with one call. */
 #ifndef EPM_HAVE_HRTIMER_SETUP
-#define hrtimer_setup(timer, fn, clock, mode)		\
-	do {						\
-		hrtimer_init(timer, clock, mode);	\
-		(timer)->function = fn;			\
-	} while (0)
+static inline void hrtimer_setup(struct hrtimer *timer,
+				 enum hrtimer_restart (*fn)(struct hrtimer *),
+				 clockid_t clock, enum hrtimer_mode mode)
+{
+	hrtimer_init(timer, clock, mode);
+	timer->function = fn;
+}
 #endif
 
 #endif /* EPM_COMPAT_H */

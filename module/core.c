@@ -380,6 +380,13 @@ out:
 		epm_item_wake_pollers(ep, item, whead);
 	if (!(item->events & EPOLLEXCLUSIVE))
 		woke_exclusive = 1;
+	else if (woke_exclusive && ep->fifo_exclusive)
+		/*
+		 * Round robin among the instances sharing @whead: the next
+		 * wakeup tries the others first. The wake stops at us (we
+		 * woke an exclusive waiter), so moving our entry is safe.
+		 */
+		list_move_tail(&wait->entry, &whead->head);
 
 	if (pollflags & POLLFREE) {
 		/*
@@ -542,12 +549,6 @@ void epm_item_activate(struct epm_item *item)
 	spin_unlock_irqrestore(&ep->lock, flags);
 	if (wake_pollers)
 		epm_wake_pollers(ep, 1);
-}
-
-static bool epm_events_available(struct epm_instance *ep)
-{
-	/* Items taken by a scan in progress count: it may leave them ready. */
-	return READ_ONCE(ep->nready);
 }
 
 /*
@@ -1068,19 +1069,43 @@ static int epm_waiter_wake(wait_queue_entry_t *wait, unsigned int mode,
 }
 
 /*
- * The wait of epoll_wait(2) and kevent(2): @harvest if events are there;
- * otherwise sleep on an exclusive entry until a callback wakes us, the
- * timeout passes or a signal comes. @expires is absolute (CLOCK_MONOTONIC),
- * NULL to wait for ever; 0 returns at once.
+ * Are enough events ready to harvest? One, unless the caller asked for
+ * more: then @spec->min_events, or any once its min_wait has passed or
+ * the wait has timed out.
+ */
+static bool epm_wait_enough(struct epm_instance *ep,
+			    const struct epm_wait_spec *spec, bool timed_out,
+			    bool *min_passed)
+{
+	unsigned int n = READ_ONCE(ep->nready);
+
+	if (!n)
+		return false;
+	if (n >= spec->min_events || timed_out || *min_passed)
+		return true;
+	if (spec->min_deadline && ktime_get() >= spec->min_deadline)
+		*min_passed = true;
+	return *min_passed;
+}
+
+/*
+ * The wait of epoll_wait(2) and kevent(2): @harvest once enough events
+ * are there (epm_wait_enough()); otherwise sleep on an exclusive entry
+ * until a callback wakes us, the timeout passes or a signal comes. With
+ * min_events, each wakeup that leaves too few sleeps again, until
+ * min_deadline if some are ready; the timeout returns what is there.
  */
 int epm_wait(struct epm_instance *ep, epm_harvest_t harvest,
-	     void __user *events, int maxevents, const ktime_t *expires,
-	     u64 slack)
+	     void __user *events, int maxevents,
+	     const struct epm_wait_spec *spec)
 {
-	bool timed_out = expires && !*expires;
-	ktime_t deadline = expires ? *expires : 0;
-	ktime_t *until = expires ? &deadline : NULL;
+	bool timed_out = spec->expires && !*spec->expires;
+	ktime_t deadline = spec->expires ? *spec->expires : 0;
+	bool batching = spec->min_events > 1;
+	ktime_t min_deadline = spec->min_deadline;
+	bool min_passed = false, expired, at_min;
 	wait_queue_entry_t wait;
+	ktime_t *until;
 	bool avail;
 	int res;
 
@@ -1088,7 +1113,7 @@ int epm_wait(struct epm_instance *ep, epm_harvest_t harvest,
 	epm_stat_inc(EPM_STAT_WAITS);
 
 	/* Racy: a non-blocking caller has to look again anyway. */
-	avail = epm_events_available(ep);
+	avail = epm_wait_enough(ep, spec, timed_out, &min_passed);
 	for (;;) {
 		if (avail) {
 			res = harvest(ep, events, maxevents);
@@ -1109,14 +1134,32 @@ int epm_wait(struct epm_instance *ep, epm_harvest_t harvest,
 		spin_lock_irq(&ep->lock);
 		/* Callbacks test ep->wq under ep->lock: no barrier needed. */
 		__set_current_state(TASK_INTERRUPTIBLE);
-		avail = epm_events_available(ep);
-		if (!avail)
-			__add_wait_queue_exclusive(&ep->wq, &wait);
+		avail = epm_wait_enough(ep, spec, timed_out, &min_passed);
+		if (!avail) {
+			if (ep->fifo_exclusive) {
+				/* Round robin: the longest waiter goes first. */
+				wait.flags |= WQ_FLAG_EXCLUSIVE;
+				__add_wait_queue_entry_tail(&ep->wq, &wait);
+			} else {
+				__add_wait_queue_exclusive(&ep->wq, &wait);
+			}
+		}
+		/* Too few ready: come back for them at min_deadline. */
+		at_min = batching && min_deadline && !min_passed && ep->nready &&
+			 (!spec->expires || min_deadline < deadline);
 		spin_unlock_irq(&ep->lock);
 
-		if (!avail)
-			timed_out = !schedule_hrtimeout_range(until, slack,
-							      HRTIMER_MODE_ABS);
+		expired = false;
+		if (!avail) {
+			until = at_min ? &min_deadline :
+				spec->expires ? &deadline : NULL;
+			expired = !schedule_hrtimeout_range(until, spec->slack,
+							    HRTIMER_MODE_ABS);
+			if (expired && at_min)
+				min_passed = true;
+			else if (expired)
+				timed_out = true;
+		}
 		__set_current_state(TASK_RUNNING);
 
 		/*
@@ -1131,15 +1174,19 @@ int epm_wait(struct epm_instance *ep, epm_harvest_t harvest,
 			__remove_wait_queue(&ep->wq, &wait);
 			spin_unlock_irq(&ep->lock);
 		}
+		/* Batching: the wakeups were ours; are there enough now? */
+		if (batching || min_deadline)
+			avail = epm_wait_enough(ep, spec, timed_out,
+						&min_passed);
 	}
 	return res;
 }
 
 /* epoll_wait(2) */
 int epm_epoll_wait(struct epm_instance *ep, struct epoll_event __user *events,
-		   int maxevents, const ktime_t *expires, u64 slack)
+		   int maxevents, const struct epm_wait_spec *spec)
 {
-	return epm_wait(ep, epm_harvest, events, maxevents, expires, slack);
+	return epm_wait(ep, epm_harvest, events, maxevents, spec);
 }
 
 /* ---------------------------------------------------------------------- */

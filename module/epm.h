@@ -40,7 +40,9 @@
 			 EPOLLMOD_FEAT_WAIT_TIMESPEC |			\
 			 EPOLLMOD_FEAT_SIGMASK | EPOLLMOD_FEAT_NESTING |	\
 			 EPOLLMOD_FEAT_EXCLUSIVE | EPOLLMOD_FEAT_WAKEUP |	\
-			 EPOLLMOD_FEAT_FDINFO | EPOLLMOD_FEAT_KQUEUE)
+			 EPOLLMOD_FEAT_FDINFO | EPOLLMOD_FEAT_KQUEUE |	\
+			 EPOLLMOD_FEAT_MIN_WAIT |			\
+			 EPOLLMOD_FEAT_FIFO_EXCLUSIVE)
 
 struct epm_user;
 struct wakeup_source;
@@ -131,6 +133,8 @@ struct epm_instance {
 	struct epm_user *user;		/* charged for the watches */
 	/* A kqueue (kqueue.c): its items are knotes. Set before any item. */
 	bool kqueue;
+	/* Exclusive wakeups in arrival order (EPOLLMOD_OPT_FIFO_EXCLUSIVE). */
+	bool fifo_exclusive;
 	refcount_t ref;			/* the file, one per item, queued @reap_work */
 	struct wakeup_source *ws;	/* held while a scan delivers */
 
@@ -202,11 +206,26 @@ __poll_t epm_instance_poll(struct epm_instance *ep, poll_table *pt,
 /* Deliver up to @maxevents events to @events: a count, or -errno. */
 typedef int (*epm_harvest_t)(struct epm_instance *ep, void __user *events,
 			     int maxevents);
+
+/* How long a wait waits, decoded from its ioctl (main.c). */
+struct epm_wait_spec {
+	/* Absolute, CLOCK_MONOTONIC; NULL waits for ever, 0 does not wait. */
+	const ktime_t *expires;
+	u64 slack;
+	/* Harvest once this many are ready (at least 1) ... */
+	int min_events;
+	/* ... or, from this time on (0: never), once any is. */
+	ktime_t min_deadline;
+};
+
 int epm_wait(struct epm_instance *ep, epm_harvest_t harvest,
-	     void __user *events, int maxevents, const ktime_t *expires,
-	     u64 slack);
+	     void __user *events, int maxevents,
+	     const struct epm_wait_spec *spec);
 int epm_epoll_wait(struct epm_instance *ep, struct epoll_event __user *events,
-		   int maxevents, const ktime_t *expires, u64 slack);
+		   int maxevents, const struct epm_wait_spec *spec);
+void epm_wait_spec_init(struct epm_wait_spec *spec, ktime_t *deadline,
+			const struct timespec64 *rel, u32 min_events,
+			u64 min_wait_ns, int maxevents);
 void epm_show_fdinfo(struct seq_file *m, struct file *file);
 int epm_core_init(void);
 void epm_core_exit(void);

@@ -1007,13 +1007,13 @@ int epm_kevent(struct epm_instance *ep, const struct epollmod_kevent *arg)
 	struct epollmod_kev __user *changes = u64_to_user_ptr(arg->changes);
 	struct epollmod_kev __user *events = u64_to_user_ptr(arg->events);
 	int nevents = arg->nevents, nerrors = 0, i;
-	struct timespec64 rel;
-	ktime_t deadline, *expires = NULL;
 	bool has_timeout = arg->timeout;
-	u64 slack = 0;
+	struct epm_wait_spec spec;
+	struct timespec64 rel;
+	ktime_t deadline;
 
 	epm_stat_inc(EPM_STAT_KEVENTS);
-	if (arg->nchanges < 0 || nevents < 0)
+	if (arg->nchanges < 0 || nevents < 0 || arg->reserved)
 		return -EINVAL;
 	/* As kevent(2): the timeout is read first, checked before waiting. */
 	if (has_timeout &&
@@ -1049,13 +1049,11 @@ int epm_kevent(struct epm_instance *ep, const struct epollmod_kevent *arg)
 	/* More room than one call can fill: events are copied one by one. */
 	nevents = min(nevents, EPM_MAX_KEVENTS);
 
-	if (has_timeout) {
-		if (!timespec64_valid(&rel))
-			return -EINVAL;
-		deadline = epm_deadline(&rel, &slack);
-		expires = &deadline;
-	}
-	return epm_wait(ep, epm_kq_harvest, events, nevents, expires, slack);
+	if (has_timeout && !timespec64_valid(&rel))
+		return -EINVAL;
+	epm_wait_spec_init(&spec, &deadline, has_timeout ? &rel : NULL,
+			   arg->min_events, arg->min_wait_ns, nevents);
+	return epm_wait(ep, epm_kq_harvest, events, nevents, &spec);
 }
 
 /* ---------------------------------------------------------------------- */

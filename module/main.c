@@ -154,6 +154,27 @@ ktime_t epm_deadline(const struct timespec64 *rel, u64 *slack)
 }
 
 /*
+ * A wait's timeout (@rel, relative; NULL blocks) and batching, as
+ * epm_wait() takes them; @deadline is the caller's storage.
+ */
+void epm_wait_spec_init(struct epm_wait_spec *spec, ktime_t *deadline,
+			const struct timespec64 *rel, u32 min_events,
+			u64 min_wait_ns, int maxevents)
+{
+	*spec = (struct epm_wait_spec){ .min_events = 1 };
+	if (rel) {
+		*deadline = epm_deadline(rel, &spec->slack);
+		spec->expires = deadline;
+	}
+	if (min_events > 1)
+		spec->min_events = min_t(u32, min_events, maxevents);
+	if (min_wait_ns)
+		spec->min_deadline = ktime_add_safe(ktime_get(),
+						    min_t(u64, min_wait_ns,
+							  KTIME_MAX));
+}
+
+/*
  * epoll_pwait()'s signal mask, from the exported sigprocmask(): the mask
  * applies while we wait. If a signal interrupts the wait, the original
  * stays saved (TIF_RESTORE_SIGMASK) so that the handler runs with the
@@ -189,17 +210,16 @@ static void epm_sigmask_restore(bool interrupted)
 static long epm_ioctl_wait(struct epm_instance *ep, void __user *uarg)
 {
 	struct epoll_event __user *events;
+	struct timespec64 rel, *timeout = NULL;
+	struct epm_wait_spec spec;
 	struct epollmod_wait arg;
-	struct timespec64 rel;
 	ktime_t deadline;
-	ktime_t *expires = NULL;
-	u64 slack = 0;
 	int err;
 
 	err = epm_copy_arg(&arg, sizeof(arg), EPOLLMOD_WAIT_SIZE_VER0, uarg);
 	if (err)
 		return err;
-	if (arg.flags & ~EPOLLMOD_WAIT_FLAGS)
+	if ((arg.flags & ~EPOLLMOD_WAIT_FLAGS) || arg.reserved)
 		return -EINVAL;
 
 	/* The order of epoll_pwait2(2): timeout, then sigmask, then events. */
@@ -209,14 +229,14 @@ static long epm_ioctl_wait(struct epm_instance *ep, void __user *uarg)
 				return -EFAULT;
 			if (!timespec64_valid(&rel))
 				return -EINVAL;
-			deadline = epm_deadline(&rel, &slack);
-			expires = &deadline;
+			timeout = &rel;
 		}
 	} else if (arg.timeout_ms >= 0) {
 		rel = ns_to_timespec64((s64)arg.timeout_ms * NSEC_PER_MSEC);
-		deadline = epm_deadline(&rel, &slack);
-		expires = &deadline;
+		timeout = &rel;
 	}
+	epm_wait_spec_init(&spec, &deadline, timeout, arg.min_events,
+			   arg.min_wait_ns, arg.maxevents);
 
 	err = epm_sigmask_set(arg.sigmask, arg.sigsetsize);
 	if (err)
@@ -228,10 +248,31 @@ static long epm_ioctl_wait(struct epm_instance *ep, void __user *uarg)
 	else if (!access_ok(events, arg.maxevents * sizeof(*events)))
 		err = -EFAULT;
 	else
-		err = epm_epoll_wait(ep, events, arg.maxevents, expires, slack);
+		err = epm_epoll_wait(ep, events, arg.maxevents, &spec);
 
 	epm_sigmask_restore(err == -EINTR);
 	return err;
+}
+
+static long epm_ioctl_options(struct epm_instance *ep, void __user *uarg)
+{
+	struct epollmod_options arg;
+	u64 old;
+	int err;
+
+	err = epm_copy_arg(&arg, sizeof(arg), EPOLLMOD_OPTIONS_SIZE_VER0,
+			   uarg);
+	if (err)
+		return err;
+	if (arg.flags || (arg.options & ~EPOLLMOD_OPTS))
+		return -EINVAL;
+	spin_lock_irq(&ep->lock);
+	old = ep->fifo_exclusive ? EPOLLMOD_OPT_FIFO_EXCLUSIVE : 0;
+	ep->fifo_exclusive = arg.options & EPOLLMOD_OPT_FIFO_EXCLUSIVE;
+	spin_unlock_irq(&ep->lock);
+	if (put_user(old, &((struct epollmod_options __user *)uarg)->options))
+		return -EFAULT;
+	return 0;
 }
 
 static long epm_ioctl_kevent(struct epm_instance *ep, void __user *uarg)
@@ -280,6 +321,8 @@ static long epm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return epm_kqueue_init(ep);
 	case _IOC_NR(EPOLLMOD_IOC_KEVENT):
 		return epm_ioctl_kevent(ep, uarg);
+	case _IOC_NR(EPOLLMOD_IOC_OPTIONS):
+		return epm_ioctl_options(ep, uarg);
 	}
 	return -ENOTTY;
 }

@@ -34,16 +34,7 @@
 #include <linux/time_types.h>
 
 #include "epollmod/epollmod.h"
-
-/* The kernel's sigset_t, which is what epoll_pwait(2) takes. */
-#define KERNEL_SIGSET_SIZE (_NSIG / 8)
-
-#define PUBLIC __attribute__((visibility("default")))
-
-static inline uint64_t uptr(const void *p)
-{
-	return (uint64_t)(uintptr_t)p;
-}
+#include "internal.h"
 
 PUBLIC const char *epollmod_device_path(void)
 {
@@ -79,7 +70,7 @@ PUBLIC int epollmod_is_instance(int fd)
  * Our ioctl failed on fd: was that the module's answer (its errno stands)
  * or a stranger's? The module never answers its own commands with ENOTTY.
  */
-static bool failed_on_instance(int fd)
+bool epollmod_failed_on_instance(int fd)
 {
 	return errno != ENOTTY && epollmod_is_instance(fd);
 }
@@ -89,34 +80,41 @@ static int fd_is_open(int fd)
 	return fcntl(fd, F_GETFD) != -1;
 }
 
-PUBLIC int epollmod_create1(int flags)
+int epollmod_open_instance(bool cloexec, struct epollmod_info *info)
 {
-	struct epollmod_info info = {.size = sizeof(info)};
 	int fd;
 
-	if (flags & ~EPOLL_CLOEXEC) {
-		errno = EINVAL;
-		return -1;
-	}
+	*info = (struct epollmod_info){.size = sizeof(*info)};
 	fd = open(epollmod_device_path(),
-		  O_RDWR | O_NOCTTY | (flags & EPOLL_CLOEXEC ? O_CLOEXEC : 0));
+		  O_RDWR | O_NOCTTY | (cloexec ? O_CLOEXEC : 0));
 	if (fd < 0) {
 		/* No node, or a node without its driver: not loaded. */
 		if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
 			errno = ENODEV;
 		return -1;
 	}
-	if (ioctl(fd, EPOLLMOD_IOC_INFO, &info) != 0) {
+	if (ioctl(fd, EPOLLMOD_IOC_INFO, info) != 0) {
 		close(fd);
 		errno = ENODEV;
 		return -1;
 	}
-	if (info.abi_version != EPOLLMOD_ABI_VERSION) {
+	if (info->abi_version != EPOLLMOD_ABI_VERSION) {
 		close(fd);
 		errno = EPROTO;
 		return -1;
 	}
 	return fd;
+}
+
+PUBLIC int epollmod_create1(int flags)
+{
+	struct epollmod_info info;
+
+	if (flags & ~EPOLL_CLOEXEC) {
+		errno = EINVAL;
+		return -1;
+	}
+	return epollmod_open_instance(flags & EPOLL_CLOEXEC, &info);
 }
 
 PUBLIC int epollmod_create(int size)
@@ -156,7 +154,7 @@ PUBLIC int epollmod_ctl(int epfd, int op, int fd, struct epoll_event *event)
 
 	if (ioctl(epfd, EPOLLMOD_IOC_CTL, &arg) == 0)
 		return 0;
-	if (failed_on_instance(epfd))
+	if (epollmod_failed_on_instance(epfd))
 		return -1;
 	return ctl_error(epfd, op, fd, event);
 }
@@ -173,48 +171,41 @@ static long sigprocmask_raw(int how, const uint64_t *set, uint64_t *old)
 }
 
 /*
- * epoll_wait() is a cancellation point; ioctl() is not. A wait that cannot
- * block only tests for a pending cancellation first. One that may block
- * must also be woken by pthread_cancel(), which signals a thread (with
- * SIGCANCEL) only while its cancellation type is asynchronous: so the wait
- * runs with asynchronous cancellation, as glibc runs epoll_wait(), but
- * with SIGCANCEL blocked except inside the wait itself, where the module
- * swaps the mask in and out atomically as epoll_pwait() does. A cancel
- * that comes while the wait is blocked makes it fail with EINTR, having
- * taken nothing, and the signal then cancels the thread. One that comes
- * once the wait has taken events stays pending until the mask is back:
- * by then cancellation is deferred again, the events are returned, and
- * the thread is cancelled at its next cancellation point. Nothing taken
- * is lost, which glibc before 2.41 does not promise for epoll_wait().
- * The price is two rt_sigprocmask calls around a wait that may block,
- * unless cancellation is disabled.
+ * epoll_wait() and kevent() are cancellation points; ioctl() is not. A
+ * wait that cannot block only tests for a pending cancellation first. One
+ * that may block must also be woken by pthread_cancel(), which signals a
+ * thread (with SIGCANCEL) only while its cancellation type is
+ * asynchronous: so the wait runs with asynchronous cancellation, as glibc
+ * runs epoll_wait(), but with SIGCANCEL blocked except inside the wait
+ * itself, where the kernel swaps the mask in and out atomically as
+ * epoll_pwait() does. A cancel that comes while the wait is blocked makes
+ * it fail with EINTR, having taken nothing, and the signal then cancels the
+ * thread. One that comes once the wait has taken events stays pending
+ * until the mask is back: by then cancellation is deferred again, the
+ * events are returned, and the thread is cancelled at its next
+ * cancellation point. Nothing taken is lost, which glibc before 2.41 does
+ * not promise for epoll_wait(). The price is two rt_sigprocmask calls
+ * around a wait that may block, unless cancellation is disabled.
  */
-static int wait_ioctl(int epfd, struct epollmod_wait *arg)
+int epollmod_cancellable(int (*call)(void *ctx, const uint64_t *mask),
+			 void *ctx, bool blocks)
 {
 	const uint64_t cancel = SIGCANCEL_BIT;
-	bool blocks =
-		(arg->flags & EPOLLMOD_WAIT_TIMESPEC) || arg->timeout_ms != 0;
-	struct epollmod_wait blocking;
 	uint64_t mask, during;
 	int state, type, ret, err;
 
 	pthread_testcancel();
 	if (!blocks)
-		return ioctl(epfd, EPOLLMOD_IOC_WAIT, arg);
+		return call(ctx, NULL);
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
 	pthread_setcancelstate(state, NULL);
 	if (state == PTHREAD_CANCEL_DISABLE ||
 	    sigprocmask_raw(SIG_BLOCK, &cancel, &mask) != 0)
-		return ioctl(epfd, EPOLLMOD_IOC_WAIT, arg);
+		return call(ctx, NULL);
 
-	/* The caller's mask, if any, is theirs: glibc keeps SIGCANCEL out. */
-	blocking = *arg;
-	if (!arg->sigmask) {
-		during = mask & ~cancel;
-		blocking.sigmask = uptr(&during);
-	}
+	during = mask & ~cancel;
 	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &type);
-	ret = ioctl(epfd, EPOLLMOD_IOC_WAIT, &blocking);
+	ret = call(ctx, &during);
 	err = errno;
 	pthread_setcanceltype(type, NULL);
 	sigprocmask_raw(SIG_SETMASK, &mask, NULL);
@@ -223,6 +214,33 @@ static int wait_ioctl(int epfd, struct epollmod_wait *arg)
 		pthread_testcancel();
 	errno = err;
 	return ret;
+}
+
+struct wait_ctx {
+	int epfd;
+	const struct epollmod_wait *arg;
+};
+
+static int wait_call(void *ctx, const uint64_t *mask)
+{
+	const struct wait_ctx *w = ctx;
+	struct epollmod_wait blocking;
+
+	/* The caller's mask, if any, is theirs: glibc keeps SIGCANCEL out. */
+	if (!mask || w->arg->sigmask)
+		return ioctl(w->epfd, EPOLLMOD_IOC_WAIT, w->arg);
+	blocking = *w->arg;
+	blocking.sigmask = uptr(mask);
+	return ioctl(w->epfd, EPOLLMOD_IOC_WAIT, &blocking);
+}
+
+static int wait_ioctl(int epfd, const struct epollmod_wait *arg)
+{
+	struct wait_ctx w = {.epfd = epfd, .arg = arg};
+	bool blocks =
+		(arg->flags & EPOLLMOD_WAIT_TIMESPEC) || arg->timeout_ms != 0;
+
+	return epollmod_cancellable(wait_call, &w, blocks);
 }
 
 /* Is fd a native epoll instance? (Readable from /proc without an fd.) */
@@ -281,7 +299,7 @@ static int do_wait(int epfd, struct epollmod_wait *arg)
 {
 	int ret = wait_ioctl(epfd, arg);
 
-	if (ret >= 0 || failed_on_instance(epfd))
+	if (ret >= 0 || epollmod_failed_on_instance(epfd))
 		return ret;
 	return wait_error(epfd, arg);
 }

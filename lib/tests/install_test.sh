@@ -8,7 +8,8 @@
 # find_package(epollmod) and with pkg-config, and runs both builds. On the
 # host the module is not loaded (and EPOLLMOD_DEVICE names no device, so
 # the same holds in the VM): each build must link the installed library
-# and report that the module is not loaded.
+# and report that the module is not loaded. Last, a <sys/event.h> program
+# is built with pkg-config epollmod-kqueue and run the same way.
 set -euo pipefail
 
 build=$1 libdir=$2 consumer=$3
@@ -36,13 +37,17 @@ for file in include/epollmod/epollmod.h include/epollmod/epollmod.hpp \
 	share/man/man3/epollmod_create.3 share/man/man3/epollmod_ctl.3 \
 	share/man/man3/epollmod_wait.3 share/man/man3/epollmod_pwait.3 \
 	share/man/man3/epollmod_pwait2.3 share/man/man3/epollmod_is_instance.3 \
-	share/man/man3/epollmod_device_path.3; do
+	share/man/man3/epollmod_device_path.3 \
+	include/epollmod/kqueue.h include/epollmod/kqueue.hpp \
+	include/epollmod/kqueue/sys/event.h "$libdir/libepollmod-kqueue.so" \
+	"$libdir/libepollmod-kqueue.a" "$libdir/pkgconfig/epollmod-kqueue.pc" \
+	share/man/man3/epollmod_kqueue.3 share/man/man3/epollmod_kevent.3; do
 	[ -f "$prefix/$file" ] || fail "not installed: $file"
 done
 # The pages that share one are links to it, and man finds every page.
 [ "$(readlink "$prefix/share/man/man3/epollmod_pwait2.3")" = epollmod_wait.3 ] ||
 	fail "epollmod_pwait2.3 is not a link to epollmod_wait.3"
-for page in epollmod.7 epollmod_create.3 epollmod_pwait.3; do
+for page in epollmod.7 epollmod_create.3 epollmod_pwait.3 epollmod_kevent.3; do
 	MANPATH=$prefix/share/man man -w "${page%.*}" >/dev/null 2>&1 ||
 		fail "man does not find ${page%.*} under $prefix/share/man"
 done
@@ -81,3 +86,44 @@ pc_prefix=$(pkg-config --variable=prefix epollmod)
 	"$consumer/consumer.cc" $(pkg-config --cflags --libs epollmod) ||
 	fail "build with pkg-config failed"
 LD_LIBRARY_PATH=$prefix/$libdir check_consumer "$work/consumer-pkgconfig"
+
+# The drop-in: a program written to <sys/event.h>, built with nothing but
+# pkg-config epollmod-kqueue, on the installed header and library.
+cat >"$work/kq.c" <<'EOF_C'
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/event.h>
+
+int main(void)
+{
+	struct kevent ev;
+	int kq = kqueue();
+
+	if (kq < 0) {
+		printf("kqueue: %s\n", strerror(errno));
+		EV_SET(&ev, 0, EVFILT_USER, EV_ADD, 0, 0, NULL);
+		return kevent(-1, &ev, 1, NULL, 0, NULL) == -1 &&
+				       errno == EBADF ?
+			       1 :
+			       2;
+	}
+	printf("kqueue: %d\n", kq);
+	return 0;
+}
+EOF_C
+cc=${CC:-cc}
+# shellcheck disable=SC2046 # the flags are words
+"$cc" -std=c11 -Wall -Wextra -Werror -o "$work/kq" "$work/kq.c" \
+	$(pkg-config --cflags --libs epollmod-kqueue) ||
+	fail "build of a <sys/event.h> program with pkg-config failed"
+libs=$(LD_LIBRARY_PATH=$prefix/$libdir ldd "$work/kq")
+grep -q "libepollmod-kqueue.so.0 => $prefix/$libdir/" <<<"$libs" ||
+	fail "$work/kq does not load the installed libepollmod-kqueue: $libs"
+status=0
+out=$(LD_LIBRARY_PATH=$prefix/$libdir EPOLLMOD_DEVICE=/nonexistent/epollmod \
+	"$work/kq" 2>&1) || status=$?
+if [ "$status" != 1 ] || [ "$out" != "kqueue: No such device" ]; then
+	fail "$work/kq exited $status without the module: $out"
+fi
+echo "$work/kq: $out"

@@ -46,6 +46,8 @@
 #define EPOLLMOD_FEAT_WAKEUP		_BITULL(6)	/* EPOLLWAKEUP */
 #define EPOLLMOD_FEAT_FDINFO		_BITULL(7)	/* /proc/<pid>/fdinfo lists watches */
 #define EPOLLMOD_FEAT_KQUEUE		_BITULL(8)	/* EPOLLMOD_IOC_KQUEUE, _KEVENT */
+#define EPOLLMOD_FEAT_MIN_WAIT		_BITULL(9)	/* min_events, min_wait_ns */
+#define EPOLLMOD_FEAT_FIFO_EXCLUSIVE	_BITULL(10)	/* EPOLLMOD_OPT_FIFO_EXCLUSIVE */
 
 /**
  * struct epollmod_info - what the loaded module implements
@@ -99,6 +101,13 @@ struct epollmod_ctl {
  *		struct __kernel_timespec, or 0 to block
  * @sigmask:	user pointer to the signal mask to wait with, or 0
  * @sigsetsize:	size of *@sigmask; must be sizeof(sigset_t) of the kernel
+ * @min_events:	batching, not in epoll_wait(2): 0 or 1 returns as soon as
+ *		an event is ready; N waits for N ready events (at most
+ *		@maxevents) ...
+ * @reserved:	must be zero
+ * @min_wait_ns: ... or, once this long has passed since the call began
+ *		(0: never), for any. The timeout always ends the wait, with
+ *		whatever is ready.
  *
  * Returns the number of events written.
  */
@@ -111,6 +120,9 @@ struct epollmod_wait {
 	__u64 timeout;
 	__u64 sigmask;
 	__u64 sigsetsize;
+	__u32 min_events;
+	__u32 reserved;
+	__u64 min_wait_ns;
 };
 
 /*
@@ -187,6 +199,9 @@ struct epollmod_kev {
  * @sigmask:	user pointer to the signal mask to wait with, or 0 (the
  *		library's cancellation point; not part of kevent(2))
  * @sigsetsize:	size of *@sigmask; must be sizeof(sigset_t) of the kernel
+ * @min_events:	batching, as in struct epollmod_wait
+ * @reserved:	must be zero
+ * @min_wait_ns: batching, as in struct epollmod_wait
  *
  * Returns the number of entries written to @events: change results
  * (EPOLLMOD_EV_ERROR) if any change posted one, else events.
@@ -201,6 +216,33 @@ struct epollmod_kevent {
 	__u64 timeout;
 	__u64 sigmask;
 	__u64 sigsetsize;
+	__u32 min_events;
+	__u32 reserved;
+	__u64 min_wait_ns;
+};
+
+/*
+ * Options of an instance, epoll or kqueue: EPOLLMOD_OPT_* bits. The
+ * default, 0, is Linux's behaviour.
+ *
+ * EPOLLMOD_OPT_FIFO_EXCLUSIVE wakes exclusive waiters in the order they
+ * came, round robin, where Linux wakes the latest first: threads waiting
+ * on this instance, and, for its EPOLLEXCLUSIVE watches, the instances
+ * sharing a watched file (after waking this one, it moves to the back).
+ */
+#define EPOLLMOD_OPT_FIFO_EXCLUSIVE	_BITULL(0)
+#define EPOLLMOD_OPTS			(EPOLLMOD_OPT_FIFO_EXCLUSIVE)
+
+/**
+ * struct epollmod_options - EPOLLMOD_IOC_OPTIONS
+ * @size:	sizeof(struct epollmod_options)
+ * @flags:	must be zero
+ * @options:	in: the options to set (all of them); out: the previous ones
+ */
+struct epollmod_options {
+	__u32 size;
+	__u32 flags;
+	__u64 options;
 };
 
 #define EPOLLMOD_IOC_MAGIC	0xE7
@@ -210,11 +252,13 @@ struct epollmod_kevent {
 #define EPOLLMOD_IOC_WAIT	_IOW(EPOLLMOD_IOC_MAGIC, 0x02, struct epollmod_wait)
 #define EPOLLMOD_IOC_KQUEUE	_IO(EPOLLMOD_IOC_MAGIC, 0x03)
 #define EPOLLMOD_IOC_KEVENT	_IOW(EPOLLMOD_IOC_MAGIC, 0x04, struct epollmod_kevent)
+#define EPOLLMOD_IOC_OPTIONS	_IOWR(EPOLLMOD_IOC_MAGIC, 0x05, struct epollmod_options)
 
 /* Sizes of the first published layouts; nothing shorter is accepted. */
 #define EPOLLMOD_INFO_SIZE_VER0	32
 #define EPOLLMOD_CTL_SIZE_VER0	24
 #define EPOLLMOD_WAIT_SIZE_VER0	48
 #define EPOLLMOD_KEVENT_SIZE_VER0	40
+#define EPOLLMOD_OPTIONS_SIZE_VER0	16
 
 #endif /* _UAPI_LINUX_EPOLLMOD_H */

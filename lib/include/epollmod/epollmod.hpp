@@ -50,6 +50,9 @@ public:
 		case EPROTO:
 			return "the loaded epollmod module speaks another ABI "
 			       "version than this library: rebuild one of them";
+		case ENOSYS:
+			return "the loaded epollmod module has no kqueue face: "
+			       "load one built from this version";
 		default:
 			return std::strerror(ev);
 		}
