@@ -45,10 +45,14 @@
  *			(files.c); an item's hooks and its end. Taken by the
  *			final-fput probe, in atomic context, with nothing
  *			else held.
- *  4. whead->lock	a watched file's wait queue; held around callbacks
+ *  4. whead->lock	a watched file's wait queue; held around callbacks.
+ *			Also a process's pidfd queue (kqueue's EVFILT_PROC),
+ *			and, for EVFILT_SIGNAL, a signalled process's siglock
+ *			and then kqueue.c's list of signal knotes
  *  5. ep->lock		per instance, irq-safe; ready list, item->rstate,
  *			item->events, and the list of ep->wq: waiters are
- *			added and removed only under it
+ *			added and removed only under it. Taken in hard irq by
+ *			kqueue timers
  *  6. ep->wq.lock	taken by wake_up(&ep->wq) under ep->lock
  *
  * ep->poll_wait.lock is taken with nothing of ours held but, through a

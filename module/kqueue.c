@@ -456,6 +456,12 @@ static bool epm_file_event(const struct epm_knote *kn, struct file *file,
 		} else {
 			ready = true;
 		}
+	} else if (read && epm_is_instance_file(file)) {
+		/* A kqueue or an instance: its pending events, as FreeBSD's. */
+		struct epm_instance *inner = file->private_data;
+
+		data = READ_ONCE(inner->nready);
+		ready = revents & EPOLLIN;
 	} else {
 		/* Another kind of file: its poll alone; no count to give. */
 		eof = revents & EPOLLHUP;
@@ -834,10 +840,14 @@ static int epm_knote_create(struct epm_instance *ep, struct epm_kq_change *c,
 	return epm_knote_attach(kn, c);
 }
 
-/* A change on an existing knote that does not delete it. */
-static void epm_knote_modify(struct epm_knote *kn, struct epm_kq_change *c)
+/*
+ * A change on an existing knote that does not delete it. True if a
+ * READ or WRITE knote's readiness must be looked at again.
+ */
+static bool epm_knote_modify(struct epm_knote *kn, struct epm_kq_change *c)
 {
 	const struct epollmod_kev *kev = &c->kev;
+	bool changed = false;
 
 	kn->item.data = kev->udata;
 	if (kev->flags & EPOLLMOD_EV_ADD)
@@ -859,13 +869,13 @@ static void epm_knote_modify(struct epm_knote *kn, struct epm_kq_change *c)
 		break;
 	case EPOLLMOD_EVFILT_READ:
 	case EPOLLMOD_EVFILT_WRITE:
+		/* A new low-water mark may make it ready: the caller looks. */
+		changed = kn->sfflags != kev->fflags || kn->sdata != kev->data;
 		kn->sfflags = kev->fflags;
 		kn->sdata = kev->data;
-		/* A new low-water mark may make it ready. */
-		if (!kn->disabled && epm_knote_pending(&kn->item, 1, true))
-			epm_item_activate(&kn->item);
 		break;
 	}
+	return changed;
 }
 
 /*
@@ -900,7 +910,7 @@ static int epm_kq_change_prepare(struct epm_instance *ep,
 	case EPOLLMOD_EVFILT_USER:
 		return 0;
 	case EPOLLMOD_EVFILT_SIGNAL:
-		if (!kev->ident || kev->ident >= _NSIG)
+		if (!kev->ident || kev->ident > _NSIG)
 			return -EINVAL;
 		if ((kev->flags & EPOLLMOD_EV_ADD) && !epm_signal_tp)
 			return -EOPNOTSUPP;
@@ -926,7 +936,7 @@ static int epm_kq_change_prepare(struct epm_instance *ep,
 static int epm_kq_change(struct epm_instance *ep, struct epm_kq_change *c)
 {
 	struct epollmod_kev *kev = &c->kev;
-	bool full_check = false;
+	bool full_check = false, changed;
 	struct epm_knote *kn;
 	int err;
 
@@ -965,12 +975,15 @@ static int epm_kq_change(struct epm_instance *ep, struct epm_kq_change *c)
 		epm_remove(ep, &kn->item);
 		goto out;
 	}
-	epm_knote_modify(kn, c);
+	changed = epm_knote_modify(kn, c);
 	/* Both: disabled, then enabled, as the BSDs apply them. */
 	if (kev->flags & EPOLLMOD_EV_DISABLE)
 		epm_knote_disable(kn);
 	if (kev->flags & EPOLLMOD_EV_ENABLE)
 		epm_knote_enable(kn);
+	else if (changed && !kn->disabled &&
+		 epm_knote_pending(&kn->item, 1, true))
+		epm_item_activate(&kn->item);
 out:
 	mutex_unlock(&ep->mtx);
 out_nest:
