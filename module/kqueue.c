@@ -869,8 +869,13 @@ static bool epm_knote_modify(struct epm_knote *kn, struct epm_kq_change *c)
 		break;
 	case EPOLLMOD_EVFILT_READ:
 	case EPOLLMOD_EVFILT_WRITE:
-		/* A new low-water mark may make it ready: the caller looks. */
-		changed = kn->sfflags != kev->fflags || kn->sdata != kev->data;
+		/*
+		 * A new low-water mark may make it ready, and a re-added one
+		 * is looked at again (a regular file has no wakeups): the
+		 * caller looks.
+		 */
+		changed = (kev->flags & EPOLLMOD_EV_ADD) ||
+			  kn->sfflags != kev->fflags || kn->sdata != kev->data;
 		kn->sfflags = kev->fflags;
 		kn->sdata = kev->data;
 		break;
