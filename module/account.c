@@ -21,7 +21,7 @@ struct epm_user {
 };
 
 /* Live EVFILT_TIMER knotes per user: each is an armed hrtimer. */
-unsigned long epm_max_user_timers = 65536;
+unsigned long epm_max_user_timers = 8192;
 
 static DEFINE_HASHTABLE(epm_users, 6);
 static DEFINE_SPINLOCK(epm_users_lock);
@@ -84,14 +84,20 @@ void epm_user_put(struct epm_user *user)
 	kfree(user);
 }
 
-int epm_user_charge(struct epm_user *user)
+/* One more against @limit, or @err and nothing charged. */
+static int epm_charge(atomic_long_t *count, unsigned long limit, int err)
 {
-	if ((unsigned long)atomic_long_inc_return(&user->watches) >
-	    READ_ONCE(epm_max_user_watches)) {
-		atomic_long_dec(&user->watches);
-		return -ENOSPC;
+	if ((unsigned long)atomic_long_inc_return(count) > limit) {
+		atomic_long_dec(count);
+		return err;
 	}
 	return 0;
+}
+
+int epm_user_charge(struct epm_user *user)
+{
+	return epm_charge(&user->watches, READ_ONCE(epm_max_user_watches),
+			  -ENOSPC);
 }
 
 void epm_user_uncharge(struct epm_user *user)
@@ -102,12 +108,8 @@ void epm_user_uncharge(struct epm_user *user)
 /* kevent(2) fails with ENOMEM past the limit, as FreeBSD's callout limit. */
 int epm_user_charge_timer(struct epm_user *user)
 {
-	if ((unsigned long)atomic_long_inc_return(&user->timers) >
-	    READ_ONCE(epm_max_user_timers)) {
-		atomic_long_dec(&user->timers);
-		return -ENOMEM;
-	}
-	return 0;
+	return epm_charge(&user->timers, READ_ONCE(epm_max_user_timers),
+			  -ENOMEM);
 }
 
 void epm_user_uncharge_timer(struct epm_user *user)
