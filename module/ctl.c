@@ -15,18 +15,19 @@ static bool epm_is_epoll(struct file *file)
 	return epm_is_instance_file(file) || epm_is_native_epoll(file);
 }
 
+/*
+ * epoll_ctl(2) after its copy of the event, which it makes first: @event
+ * is the caller's copy, unread for EPOLL_CTL_DEL.
+ */
 int epm_ctl(struct epm_instance *ep, int op, int fd,
-	    const struct epoll_event __user *uevent)
+	    const struct epoll_event *event)
 {
+	struct epoll_event ev = *event;
 	bool full_check = false;
-	struct epoll_event ev;
 	struct epm_item *item;
 	struct file *tfile;
 	struct fd tf;
 	int err;
-
-	if (op != EPOLL_CTL_DEL && copy_from_user(&ev, uevent, sizeof(ev)))
-		return -EFAULT;
 
 	/* Borrowed, as epoll_ctl(2) does: a watch takes its own reference. */
 	tf = fdget(fd);

@@ -42,7 +42,8 @@
 			 EPOLLMOD_FEAT_EXCLUSIVE | EPOLLMOD_FEAT_WAKEUP |	\
 			 EPOLLMOD_FEAT_FDINFO | EPOLLMOD_FEAT_KQUEUE |	\
 			 EPOLLMOD_FEAT_MIN_WAIT |			\
-			 EPOLLMOD_FEAT_FIFO_EXCLUSIVE)
+			 EPOLLMOD_FEAT_FIFO_EXCLUSIVE |		\
+			 EPOLLMOD_FEAT_WAIT_CHANGES)
 
 struct epm_user;
 struct wakeup_source;
@@ -235,7 +236,7 @@ ktime_t epm_deadline(const struct timespec64 *rel, u64 *slack);
 
 /* ctl.c: epoll_ctl(2) */
 int epm_ctl(struct epm_instance *ep, int op, int fd,
-	    const struct epoll_event __user *uevent);
+	    const struct epoll_event *event);
 
 /* nest.c: instances in instances, native epoll around instances */
 bool epm_is_native_epoll(const struct file *file);

@@ -113,6 +113,7 @@ static long epm_ioctl_info(void __user *uarg)
 
 static long epm_ioctl_ctl(struct epm_instance *ep, void __user *uarg)
 {
+	struct epoll_event ev = {};
 	struct epollmod_ctl arg;
 	int err;
 
@@ -121,7 +122,36 @@ static long epm_ioctl_ctl(struct epm_instance *ep, void __user *uarg)
 		return err;
 	if (arg.flags)
 		return -EINVAL;
-	return epm_ctl(ep, arg.op, arg.fd, u64_to_user_ptr(arg.event));
+	/* epoll_ctl(2) reads the event before anything else. */
+	if (arg.op != EPOLL_CTL_DEL &&
+	    copy_from_user(&ev, u64_to_user_ptr(arg.event), sizeof(ev)))
+		return -EFAULT;
+	return epm_ctl(ep, arg.op, arg.fd, &ev);
+}
+
+/*
+ * A wait's change list: each change applied as epoll_ctl(2) would, in
+ * order, its result written back. Only a list that cannot be read or
+ * written fails the call.
+ */
+static int epm_wait_changes(struct epm_instance *ep, u64 uchanges, u32 n)
+{
+	struct epollmod_change __user *changes = u64_to_user_ptr(uchanges);
+	struct epollmod_change c;
+	struct epoll_event ev;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		if (copy_from_user(&c, changes + i, sizeof(c)))
+			return -EFAULT;
+		ev.events = c.events;
+		ev.data = c.data;
+		c.result = -epm_ctl(ep, c.op, c.fd, &ev);
+		if (put_user(c.result, &changes[i].result))
+			return -EFAULT;
+		cond_resched();
+	}
+	return 0;
 }
 
 /*
@@ -219,7 +249,8 @@ static long epm_ioctl_wait(struct epm_instance *ep, void __user *uarg)
 	err = epm_copy_arg(&arg, sizeof(arg), EPOLLMOD_WAIT_SIZE_VER0, uarg);
 	if (err)
 		return err;
-	if ((arg.flags & ~EPOLLMOD_WAIT_FLAGS) || arg.reserved)
+	if ((arg.flags & ~EPOLLMOD_WAIT_FLAGS) || arg.reserved ||
+	    arg.reserved2)
 		return -EINVAL;
 
 	/* The order of epoll_pwait2(2): timeout, then sigmask, then events. */
@@ -248,6 +279,8 @@ static long epm_ioctl_wait(struct epm_instance *ep, void __user *uarg)
 	else if (!access_ok(events, arg.maxevents * sizeof(*events)))
 		err = -EFAULT;
 	else
+		err = epm_wait_changes(ep, arg.changes, arg.nchanges);
+	if (!err)
 		err = epm_epoll_wait(ep, events, arg.maxevents, &spec);
 
 	epm_sigmask_restore(err == -EINTR);

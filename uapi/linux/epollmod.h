@@ -48,6 +48,7 @@
 #define EPOLLMOD_FEAT_KQUEUE		_BITULL(8)	/* EPOLLMOD_IOC_KQUEUE, _KEVENT */
 #define EPOLLMOD_FEAT_MIN_WAIT		_BITULL(9)	/* min_events, min_wait_ns */
 #define EPOLLMOD_FEAT_FIFO_EXCLUSIVE	_BITULL(10)	/* EPOLLMOD_OPT_FIFO_EXCLUSIVE */
+#define EPOLLMOD_FEAT_WAIT_CHANGES	_BITULL(11)	/* epollmod_wait.changes */
 
 /**
  * struct epollmod_info - what the loaded module implements
@@ -108,6 +109,11 @@ struct epollmod_ctl {
  * @min_wait_ns: ... or, once this long has passed since the call began
  *		(0: never), for any. The timeout always ends the wait, with
  *		whatever is ready.
+ * @changes:	user pointer to @nchanges struct epollmod_change, applied in
+ *		order, as epoll_ctl(2), before the wait: a loop re-arms its
+ *		one-shot watches in the call that waits
+ * @nchanges:	number of changes
+ * @reserved2:	must be zero
  *
  * Returns the number of events written.
  */
@@ -123,6 +129,25 @@ struct epollmod_wait {
 	__u32 min_events;
 	__u32 reserved;
 	__u64 min_wait_ns;
+	__u64 changes;
+	__u32 nchanges;
+	__u32 reserved2;
+};
+
+/**
+ * struct epollmod_change - one epoll_ctl(2) in a wait's change list
+ * @op:		EPOLL_CTL_ADD, EPOLL_CTL_MOD or EPOLL_CTL_DEL
+ * @fd:		the file descriptor
+ * @events:	the struct epoll_event's events (unread for DEL)
+ * @result:	out: 0, or the errno epoll_ctl(2) sets for this change
+ * @data:	the struct epoll_event's data
+ */
+struct epollmod_change {
+	__s32 op;
+	__s32 fd;
+	__u32 events;
+	__s32 result;
+	__u64 data;
 };
 
 /*
