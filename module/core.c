@@ -1128,6 +1128,9 @@ int epm_wait(struct epm_instance *ep, epm_harvest_t harvest,
 		res = 0;
 		if (timed_out)
 			break;
+		res = -EAGAIN;
+		if (spec->try_only)
+			break;
 		res = -EINTR;
 		if (signal_pending(current))
 			break;

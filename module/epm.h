@@ -43,7 +43,7 @@
 			 EPOLLMOD_FEAT_FDINFO | EPOLLMOD_FEAT_KQUEUE |	\
 			 EPOLLMOD_FEAT_MIN_WAIT |			\
 			 EPOLLMOD_FEAT_FIFO_EXCLUSIVE |		\
-			 EPOLLMOD_FEAT_WAIT_CHANGES)
+			 EPOLLMOD_FEAT_WAIT_CHANGES | EPOLLMOD_FEAT_TRY)
 
 struct epm_user;
 struct wakeup_source;
@@ -217,6 +217,8 @@ struct epm_wait_spec {
 	int min_events;
 	/* ... or, from this time on (0: never), once any is. */
 	ktime_t min_deadline;
+	/* -EAGAIN rather than sleep. */
+	bool try_only;
 };
 
 int epm_wait(struct epm_instance *ep, epm_harvest_t harvest,

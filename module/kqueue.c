@@ -1071,6 +1071,7 @@ int epm_kevent(struct epm_instance *ep, const struct epollmod_kevent *arg)
 		return -EINVAL;
 	epm_wait_spec_init(&spec, &deadline, has_timeout ? &rel : NULL,
 			   arg->min_events, arg->min_wait_ns, nevents);
+	spec.try_only = arg->flags & EPOLLMOD_KEVENT_TRY;
 	return epm_wait(ep, epm_kq_harvest, events, nevents, &spec);
 }
 

@@ -268,6 +268,7 @@ static long epm_ioctl_wait(struct epm_instance *ep, void __user *uarg)
 	}
 	epm_wait_spec_init(&spec, &deadline, timeout, arg.min_events,
 			   arg.min_wait_ns, arg.maxevents);
+	spec.try_only = arg.flags & EPOLLMOD_WAIT_TRY;
 
 	err = epm_sigmask_set(arg.sigmask, arg.sigsetsize);
 	if (err)
@@ -319,7 +320,7 @@ static long epm_ioctl_kevent(struct epm_instance *ep, void __user *uarg)
 	err = epm_copy_arg(&arg, sizeof(arg), EPOLLMOD_KEVENT_SIZE_VER0, uarg);
 	if (err)
 		return err;
-	if (arg.flags)
+	if (arg.flags & ~EPOLLMOD_KEVENT_FLAGS)
 		return -EINVAL;
 	err = epm_sigmask_set(arg.sigmask, arg.sigsetsize);
 	if (err)

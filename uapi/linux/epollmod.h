@@ -49,6 +49,7 @@
 #define EPOLLMOD_FEAT_MIN_WAIT		_BITULL(9)	/* min_events, min_wait_ns */
 #define EPOLLMOD_FEAT_FIFO_EXCLUSIVE	_BITULL(10)	/* EPOLLMOD_OPT_FIFO_EXCLUSIVE */
 #define EPOLLMOD_FEAT_WAIT_CHANGES	_BITULL(11)	/* epollmod_wait.changes */
+#define EPOLLMOD_FEAT_TRY		_BITULL(12)	/* EPOLLMOD_{WAIT,KEVENT}_TRY */
 
 /**
  * struct epollmod_info - what the loaded module implements
@@ -88,7 +89,14 @@ struct epollmod_ctl {
 
 /* Take the timeout from epollmod_wait.timeout (epoll_pwait2) */
 #define EPOLLMOD_WAIT_TIMESPEC	_BITUL(0)
-#define EPOLLMOD_WAIT_FLAGS	(EPOLLMOD_WAIT_TIMESPEC)
+/*
+ * Do not sleep: where the call would wait, it fails with EAGAIN instead,
+ * its changes applied. The library tries a call this way first, so that
+ * a call that finds events makes one system call, and only one that
+ * sleeps pays for the signal-mask dance of a cancellation point.
+ */
+#define EPOLLMOD_WAIT_TRY	_BITUL(1)
+#define EPOLLMOD_WAIT_FLAGS	(EPOLLMOD_WAIT_TIMESPEC | EPOLLMOD_WAIT_TRY)
 
 /**
  * struct epollmod_wait - arguments of epoll_wait(2), epoll_pwait(2) and
@@ -214,7 +222,7 @@ struct epollmod_kev {
 /**
  * struct epollmod_kevent - arguments of kevent(2)
  * @size:	sizeof(struct epollmod_kevent)
- * @flags:	must be zero
+ * @flags:	0 or EPOLLMOD_KEVENT_TRY
  * @changes:	user pointer to @nchanges struct epollmod_kev, applied in order
  * @events:	user pointer to room for @nevents struct epollmod_kev; may be
  *		@changes
@@ -269,6 +277,10 @@ struct epollmod_options {
 	__u32 flags;
 	__u64 options;
 };
+
+/* As EPOLLMOD_WAIT_TRY, for kevent(): EAGAIN where it would wait. */
+#define EPOLLMOD_KEVENT_TRY	_BITUL(0)
+#define EPOLLMOD_KEVENT_FLAGS	(EPOLLMOD_KEVENT_TRY)
 
 #define EPOLLMOD_IOC_MAGIC	0xE7
 
