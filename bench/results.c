@@ -5,7 +5,7 @@
 
 #include "bench.h"
 
-#define EPB_MAX_RESULTS	32
+#define EPB_MAX_RESULTS	64
 
 static struct epb_result results[EPB_MAX_RESULTS];
 static int nr_results;

@@ -185,10 +185,27 @@ static long sigprocmask_raw(int how, const uint64_t *set, uint64_t *old)
  * events are returned, and the thread is cancelled at its next
  * cancellation point. Nothing taken is lost, which glibc before 2.41 does
  * not promise for epoll_wait(). The price is two rt_sigprocmask calls
- * around a wait that may block, unless cancellation is disabled.
+ * around a wait that sleeps, unless cancellation is disabled: a module
+ * that can (EPOLLMOD_FEAT_TRY) is asked first not to sleep, so a wait that
+ * finds events makes one system call.
  */
-int epollmod_cancellable(int (*call)(void *ctx, const uint64_t *mask),
-			 void *ctx, bool blocks)
+static bool module_tries(int fd)
+{
+	/* One module at a time: its answer holds for every instance. */
+	static int tries;
+	int known = __atomic_load_n(&tries, __ATOMIC_RELAXED);
+	struct epollmod_info info = {.size = sizeof(info)};
+
+	if (!known) {
+		if (ioctl(fd, EPOLLMOD_IOC_INFO, &info) != 0)
+			return false;
+		known = info.features & EPOLLMOD_FEAT_TRY ? 1 : -1;
+		__atomic_store_n(&tries, known, __ATOMIC_RELAXED);
+	}
+	return known > 0;
+}
+
+int epollmod_cancellable(int fd, epollmod_call_fn call, void *ctx, bool blocks)
 {
 	const uint64_t cancel = SIGCANCEL_BIT;
 	uint64_t mask, during;
@@ -196,16 +213,21 @@ int epollmod_cancellable(int (*call)(void *ctx, const uint64_t *mask),
 
 	pthread_testcancel();
 	if (!blocks)
-		return call(ctx, NULL);
+		return call(ctx, NULL, false);
+	if (module_tries(fd)) {
+		ret = call(ctx, NULL, true);
+		if (ret >= 0 || errno != EAGAIN)
+			return ret;
+	}
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
 	pthread_setcancelstate(state, NULL);
 	if (state == PTHREAD_CANCEL_DISABLE ||
 	    sigprocmask_raw(SIG_BLOCK, &cancel, &mask) != 0)
-		return call(ctx, NULL);
+		return call(ctx, NULL, false);
 
 	during = mask & ~cancel;
 	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &type);
-	ret = call(ctx, &during);
+	ret = call(ctx, &during, false);
 	err = errno;
 	pthread_setcanceltype(type, NULL);
 	sigprocmask_raw(SIG_SETMASK, &mask, NULL);
@@ -218,29 +240,38 @@ int epollmod_cancellable(int (*call)(void *ctx, const uint64_t *mask),
 
 struct wait_ctx {
 	int epfd;
-	const struct epollmod_wait *arg;
+	struct epollmod_wait arg;
 };
 
-static int wait_call(void *ctx, const uint64_t *mask)
+static int wait_call(void *ctx, const uint64_t *mask, bool try_only)
 {
-	const struct wait_ctx *w = ctx;
-	struct epollmod_wait blocking;
+	struct wait_ctx *w = ctx;
+	struct epollmod_wait call = w->arg;
+	int ret;
 
+	if (try_only) {
+		call.flags |= EPOLLMOD_WAIT_TRY;
+		ret = ioctl(w->epfd, EPOLLMOD_IOC_WAIT, &call);
+		/* Its changes are made: the wait that follows has none. */
+		if (ret < 0 && errno == EAGAIN) {
+			w->arg.changes = 0;
+			w->arg.nchanges = 0;
+		}
+		return ret;
+	}
 	/* The caller's mask, if any, is theirs: glibc keeps SIGCANCEL out. */
-	if (!mask || w->arg->sigmask)
-		return ioctl(w->epfd, EPOLLMOD_IOC_WAIT, w->arg);
-	blocking = *w->arg;
-	blocking.sigmask = uptr(mask);
-	return ioctl(w->epfd, EPOLLMOD_IOC_WAIT, &blocking);
+	if (mask && !w->arg.sigmask)
+		call.sigmask = uptr(mask);
+	return ioctl(w->epfd, EPOLLMOD_IOC_WAIT, &call);
 }
 
 static int wait_ioctl(int epfd, const struct epollmod_wait *arg)
 {
-	struct wait_ctx w = {.epfd = epfd, .arg = arg};
+	struct wait_ctx w = {.epfd = epfd, .arg = *arg};
 	bool blocks =
 		(arg->flags & EPOLLMOD_WAIT_TIMESPEC) || arg->timeout_ms != 0;
 
-	return epollmod_cancellable(wait_call, &w, blocks);
+	return epollmod_cancellable(epfd, wait_call, &w, blocks);
 }
 
 /* Is fd a native epoll instance? (Readable from /proc without an fd.) */
@@ -328,9 +359,10 @@ PUBLIC int epollmod_wait(int epfd, struct epoll_event *events, int maxevents,
 _Static_assert(sizeof(struct timespec) == sizeof(struct __kernel_timespec),
 	       "epollmod_pwait2 passes struct timespec through unchanged");
 
-PUBLIC int epollmod_pwait2(int epfd, struct epoll_event *events, int maxevents,
-			   const struct timespec *timeout,
-			   const sigset_t *sigmask)
+/* epoll_pwait2(), with the batching of epollmod_wait_batch(). */
+static int pwait2_batch(int epfd, struct epoll_event *events, int maxevents,
+			const struct timespec *timeout, const sigset_t *sigmask,
+			uint32_t min_events, uint64_t min_wait_ns)
 {
 	struct epollmod_wait arg = {
 		.size = sizeof(arg),
@@ -340,7 +372,80 @@ PUBLIC int epollmod_pwait2(int epfd, struct epoll_event *events, int maxevents,
 		.timeout = uptr(timeout),
 		.sigmask = uptr(sigmask),
 		.sigsetsize = KERNEL_SIGSET_SIZE,
+		.min_events = min_events,
+		.min_wait_ns = min_wait_ns,
 	};
 
 	return do_wait(epfd, &arg);
+}
+
+PUBLIC int epollmod_pwait2(int epfd, struct epoll_event *events, int maxevents,
+			   const struct timespec *timeout,
+			   const sigset_t *sigmask)
+{
+	return pwait2_batch(epfd, events, maxevents, timeout, sigmask, 0, 0);
+}
+
+int epollmod_batch_args(int min_events, const struct timespec *min_wait,
+			uint64_t *min_wait_ns)
+{
+	const uint64_t max_sec = UINT64_MAX / 1000000000 - 1;
+
+	*min_wait_ns = 0;
+	if (min_events < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!min_wait)
+		return 0;
+	if (min_wait->tv_sec < 0 || min_wait->tv_nsec < 0 ||
+	    min_wait->tv_nsec >= 1000000000) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* Longer than any timeout can be (the module clamps it anyway). */
+	if ((uint64_t)min_wait->tv_sec > max_sec)
+		*min_wait_ns = UINT64_MAX;
+	else
+		*min_wait_ns = (uint64_t)min_wait->tv_sec * 1000000000 +
+			       (uint64_t)min_wait->tv_nsec;
+	return 0;
+}
+
+PUBLIC int epollmod_wait_batch(int epfd, struct epoll_event *events,
+			       int maxevents, int min_events,
+			       const struct timespec *min_wait,
+			       const struct timespec *timeout,
+			       const sigset_t *sigmask)
+{
+	uint64_t min_wait_ns;
+
+	/* Like epoll_pwait2()'s timeout, checked before the fd. */
+	if (epollmod_batch_args(min_events, min_wait, &min_wait_ns))
+		return -1;
+	return pwait2_batch(epfd, events, maxevents, timeout, sigmask,
+			    (uint32_t)min_events, min_wait_ns);
+}
+
+_Static_assert(EPOLLMOD_FIFO_EXCLUSIVE == EPOLLMOD_OPT_FIFO_EXCLUSIVE,
+	       "<epollmod/epollmod.h> names the module's option bits");
+
+PUBLIC int epollmod_set_options(int fd, unsigned long long options,
+				unsigned long long *old)
+{
+	struct epollmod_options arg = {
+		.size = sizeof(arg),
+		.options = options,
+	};
+
+	if (ioctl(fd, EPOLLMOD_IOC_OPTIONS, &arg) == 0) {
+		if (old)
+			*old = arg.options;
+		return 0;
+	}
+	if (errno == EBADF || epollmod_failed_on_instance(fd))
+		return -1;
+	/* An instance of a module without options, or no instance at all. */
+	errno = epollmod_is_instance(fd) ? EOPNOTSUPP : EINVAL;
+	return -1;
 }

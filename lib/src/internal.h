@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <linux/epollmod.h>
 
@@ -35,15 +36,27 @@ EPOLLMOD_HIDDEN int epollmod_open_instance(bool cloexec,
 EPOLLMOD_HIDDEN bool epollmod_failed_on_instance(int fd);
 
 /*
- * Runs call(ctx, mask) as a cancellation point that loses nothing. If the
- * call may block and a cancel could come, mask points to the kernel signal
- * mask to wait with (the thread's, with SIGCANCEL unblocked): the call must
- * hand it to a system call that swaps it in and out atomically around the
- * sleep, and take nothing once a signal interrupted that sleep. Otherwise
- * mask is NULL and the call runs as it is.
+ * Runs call(ctx, mask, try_only) on instance fd as a cancellation point
+ * that loses nothing. If the call may block and a cancel could come, mask
+ * points to the kernel signal mask to wait with (the thread's, with
+ * SIGCANCEL unblocked): the call must hand it to a system call that swaps
+ * it in and out atomically around the sleep, and take nothing once a
+ * signal interrupted that sleep. Otherwise mask is NULL and the call runs
+ * as it is. With try_only, first, the call must not sleep (the module's
+ * *_TRY flag: EAGAIN instead), and must not make its changes again after.
  */
-EPOLLMOD_HIDDEN int epollmod_cancellable(int (*call)(void *ctx,
-						     const uint64_t *mask),
+typedef int (*epollmod_call_fn)(void *ctx, const uint64_t *mask, bool try_only);
+EPOLLMOD_HIDDEN int epollmod_cancellable(int fd, epollmod_call_fn call,
 					 void *ctx, bool blocks);
+
+/*
+ * The batching arguments of epollmod_wait_batch() and
+ * epollmod_kevent_batch(): EINVAL for a negative min_events or an invalid
+ * min_wait (NULL and zero are no minimum wait); else 0 with *min_wait_ns
+ * set as the module takes it.
+ */
+EPOLLMOD_HIDDEN int epollmod_batch_args(int min_events,
+					const struct timespec *min_wait,
+					uint64_t *min_wait_ns);
 
 #endif /* EPOLLMOD_INTERNAL_H */

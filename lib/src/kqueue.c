@@ -53,26 +53,37 @@ PUBLIC int epollmod_kqueue(void)
 
 struct kevent_ctx {
 	int kq;
-	const struct epollmod_kevent *arg;
+	struct epollmod_kevent arg;
 };
 
 /* The module swaps mask in for the call, as it does for epoll_pwait(). */
-static int kevent_call(void *ctx, const uint64_t *mask)
+static int kevent_call(void *ctx, const uint64_t *mask, bool try_only)
 {
-	const struct kevent_ctx *k = ctx;
-	struct epollmod_kevent blocking;
+	struct kevent_ctx *k = ctx;
+	struct epollmod_kevent call = k->arg;
+	int ret;
 
-	if (!mask)
-		return ioctl(k->kq, EPOLLMOD_IOC_KEVENT, k->arg);
-	blocking = *k->arg;
-	blocking.sigmask = uptr(mask);
-	blocking.sigsetsize = KERNEL_SIGSET_SIZE;
-	return ioctl(k->kq, EPOLLMOD_IOC_KEVENT, &blocking);
+	if (try_only) {
+		call.flags |= EPOLLMOD_KEVENT_TRY;
+		ret = ioctl(k->kq, EPOLLMOD_IOC_KEVENT, &call);
+		/* Its changes are made: the wait that follows has none. */
+		if (ret < 0 && errno == EAGAIN) {
+			k->arg.changes = 0;
+			k->arg.nchanges = 0;
+		}
+		return ret;
+	}
+	if (mask) {
+		call.sigmask = uptr(mask);
+		call.sigsetsize = KERNEL_SIGSET_SIZE;
+	}
+	return ioctl(k->kq, EPOLLMOD_IOC_KEVENT, &call);
 }
 
-PUBLIC int epollmod_kevent(int kq, const struct kevent *changelist,
-			   int nchanges, struct kevent *eventlist, int nevents,
-			   const struct timespec *timeout)
+static int kevent_batch(int kq, const struct kevent *changelist, int nchanges,
+			struct kevent *eventlist, int nevents,
+			const struct timespec *timeout, uint32_t min_events,
+			uint64_t min_wait_ns)
 {
 	struct epollmod_kevent arg = {
 		.size = sizeof(arg),
@@ -81,8 +92,10 @@ PUBLIC int epollmod_kevent(int kq, const struct kevent *changelist,
 		.nchanges = nchanges,
 		.nevents = nevents,
 		.timeout = uptr(timeout),
+		.min_events = min_events,
+		.min_wait_ns = min_wait_ns,
 	};
-	struct kevent_ctx k = {.kq = kq, .arg = &arg};
+	struct kevent_ctx k = {.kq = kq};
 	int ret;
 
 	if (nchanges < 0 || nevents < 0) {
@@ -94,13 +107,36 @@ PUBLIC int epollmod_kevent(int kq, const struct kevent *changelist,
 	 * Any other may block: whether *timeout is zero is the module's to
 	 * read (a bad pointer is EFAULT, not a fault here).
 	 */
+	k.arg = arg;
 	if (nevents == 0)
 		ret = ioctl(kq, EPOLLMOD_IOC_KEVENT, &arg);
 	else
-		ret = epollmod_cancellable(kevent_call, &k, true);
+		ret = epollmod_cancellable(kq, kevent_call, &k, true);
 	if (ret >= 0 || epollmod_failed_on_instance(kq))
 		return ret;
 	/* Not an instance: kevent(2) on a file that is not a kqueue. */
 	errno = EBADF;
 	return -1;
+}
+
+PUBLIC int epollmod_kevent(int kq, const struct kevent *changelist,
+			   int nchanges, struct kevent *eventlist, int nevents,
+			   const struct timespec *timeout)
+{
+	return kevent_batch(kq, changelist, nchanges, eventlist, nevents,
+			    timeout, 0, 0);
+}
+
+PUBLIC int epollmod_kevent_batch(int kq, const struct kevent *changelist,
+				 int nchanges, struct kevent *eventlist,
+				 int nevents, int min_events,
+				 const struct timespec *min_wait,
+				 const struct timespec *timeout)
+{
+	uint64_t min_wait_ns;
+
+	if (epollmod_batch_args(min_events, min_wait, &min_wait_ns))
+		return -1;
+	return kevent_batch(kq, changelist, nchanges, eventlist, nevents,
+			    timeout, (uint32_t)min_events, min_wait_ns);
 }

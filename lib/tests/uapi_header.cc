@@ -4,5 +4,7 @@
 
 static_assert(sizeof(epollmod_info) == EPOLLMOD_INFO_SIZE_VER0);
 static_assert(sizeof(epollmod_ctl) == EPOLLMOD_CTL_SIZE_VER0);
-static_assert(sizeof(epollmod_wait) == EPOLLMOD_WAIT_SIZE_VER0);
+static_assert(sizeof(epollmod_wait) == 80);
+static_assert(sizeof(epollmod_kevent) == 72);
+static_assert(sizeof(epollmod_options) == EPOLLMOD_OPTIONS_SIZE_VER0);
 static_assert(EPOLLMOD_IOC_CTL != EPOLLMOD_IOC_WAIT);

@@ -41,6 +41,36 @@ int epollmod_pwait2(int epfd, struct epoll_event *events, int maxevents,
 		    const struct timespec *timeout, const sigset_t *sigmask);
 
 /*
+ * Not in <sys/epoll.h>: epollmod_pwait2() that waits for a batch. It
+ * returns once min_events events are ready (at most maxevents; 0 or 1 is
+ * an ordinary wait); or, once min_wait has passed since the call (NULL or
+ * zero: never), as soon as any is; or at the timeout, with whatever is
+ * ready. EINVAL for a negative min_events or an invalid min_wait, before
+ * anything else is looked at; the other errnos are epollmod_pwait2()'s.
+ * min_wait is read by the library: it must point to a valid timespec.
+ */
+int epollmod_wait_batch(int epfd, struct epoll_event *events, int maxevents,
+			int min_events, const struct timespec *min_wait,
+			const struct timespec *timeout,
+			const sigset_t *sigmask);
+
+/*
+ * Options of an instance (epoll or kqueue), all set at once; *old (unless
+ * NULL) gets the previous ones. 0 is Linux's behaviour. EINVAL for an
+ * unknown bit or an fd that is not an instance, EOPNOTSUPP if the loaded
+ * module has no options.
+ */
+int epollmod_set_options(int fd, unsigned long long options,
+			 unsigned long long *old);
+
+/*
+ * Exclusive waiters woken in the order they came (round robin), not the
+ * latest first: threads waiting on the instance, and instances that
+ * share a file through EPOLLEXCLUSIVE watches.
+ */
+#define EPOLLMOD_FIFO_EXCLUSIVE 0x1ULL
+
+/*
  * Not in <sys/epoll.h>: 1 if fd is an epollmod instance, 0 if it is not
  * (or is not open). The fd itself is asked, not the device path: an
  * instance is recognized, and its errors kept, where /dev/epollmod is not

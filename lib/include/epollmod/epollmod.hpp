@@ -190,12 +190,51 @@ struct calls {
 	}
 };
 
-// The module's, through libepollmod ...
-using module_calls =
-	calls<epollmod_create1, epollmod_ctl, epollmod_wait, epollmod_pwait2>;
+// The module's, through libepollmod, with what only the module has ...
+struct module_calls
+    : calls<epollmod_create1, epollmod_ctl, epollmod_wait, epollmod_pwait2> {
+	static int wait_batch(int epfd, epoll_event *out, int max,
+			      int min_events, const timespec *min_wait,
+			      const timespec *timeout) noexcept
+	{
+		return epollmod_wait_batch(epfd, out, max, min_events, min_wait,
+					   timeout, nullptr);
+	}
+	static int set_options(int fd, unsigned long long options,
+			       unsigned long long *old) noexcept
+	{
+		return epollmod_set_options(fd, options, old);
+	}
+};
 // ... and the kernel's own epoll's.
 using native_calls =
 	calls<::epoll_create1, ::epoll_ctl, ::epoll_wait, ::epoll_pwait2>;
+
+// Instance options (epollmod_set_options()): exclusive wakeups in arrival
+// order, round robin, instead of Linux's latest first.
+inline constexpr std::uint64_t fifo_exclusive = EPOLLMOD_FIFO_EXCLUSIVE;
+
+// Calls with the module's batching and options: native epoll has neither,
+// so a native_instance does not offer them (a compile error, not ENOSYS).
+template <class C>
+concept batching_calls = requires
+{
+	C::wait_batch;
+	C::set_options;
+};
+
+namespace detail
+{
+// A duration as a timespec; false for a negative one (none).
+inline bool to_timespec(std::chrono::nanoseconds d, timespec &ts) noexcept
+{
+	if (d.count() < 0)
+		return false;
+	ts.tv_sec = time_t(d.count() / 1000000000);
+	ts.tv_nsec = long(d.count() % 1000000000);
+	return true;
+}
+} // namespace detail
 
 // An epoll instance. Move-only; the fd is closed by the destructor.
 template <class Calls>
@@ -256,6 +295,44 @@ public:
 					    clamp(out.size()), timeout,
 					    sigmask),
 			      ec);
+	}
+
+	// Batching (the module only, epollmod_wait_batch()): returns once
+	// min_events are ready (at most out.size(); 0 or 1: any), or any
+	// once min_wait has passed (zero or negative: never), or at the
+	// timeout (negative: none) with whatever is ready.
+	std::size_t
+	wait(std::span<event> out, std::size_t min_events,
+	     std::chrono::nanoseconds min_wait,
+	     std::chrono::nanoseconds timeout,
+	     std::error_code &ec) const noexcept requires batching_calls<Calls>
+	{
+		timespec min{}, until{};
+		bool has_min = min_wait.count() > 0 &&
+			       detail::to_timespec(min_wait, min);
+		bool has_until = detail::to_timespec(timeout, until);
+
+		return finish(Calls::wait_batch(fd_.get(), raw(out),
+						clamp(out.size()),
+						clamp(min_events),
+						has_min ? &min : nullptr,
+						has_until ? &until : nullptr),
+			      ec);
+	}
+
+	// Sets the instance's options (all at once: fifo_exclusive or 0);
+	// returns the previous ones. The module only.
+	std::uint64_t set_options(std::uint64_t options, std::error_code &ec)
+		const noexcept requires batching_calls<Calls>
+	{
+		unsigned long long old = 0;
+
+		if (Calls::set_options(fd_.get(), options, &old)) {
+			ec = last_error();
+			return 0;
+		}
+		ec.clear();
+		return old;
 	}
 
 private:

@@ -132,6 +132,17 @@ int epollmod_kevent(int kq, const struct kevent *changelist, int nchanges,
 		    struct kevent *eventlist, int nevents,
 		    const struct timespec *timeout);
 
+/*
+ * Not in kevent(2): epollmod_kevent() that waits for a batch, by the rules
+ * of epollmod_wait_batch() in <epollmod/epollmod.h>: min_events events (at
+ * most nevents), or any once min_wait has passed, or the timeout. EINVAL
+ * for a negative min_events or an invalid min_wait.
+ */
+int epollmod_kevent_batch(int kq, const struct kevent *changelist, int nchanges,
+			  struct kevent *eventlist, int nevents, int min_events,
+			  const struct timespec *min_wait,
+			  const struct timespec *timeout);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <climits>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <system_error>
 
@@ -78,6 +79,50 @@ public:
 		ts.tv_sec = time_t(timeout.count() / 1000000000);
 		ts.tv_nsec = long(timeout.count() % 1000000000);
 		return kevent(changes, events, &ts, ec);
+	}
+
+	// Batching (epollmod_kevent_batch()): returns once min_events events
+	// are ready (at most events.size(); 0 or 1: any), or any once
+	// min_wait has passed (zero or negative: never), or at the timeout
+	// (negative: none) with whatever is ready.
+	std::size_t kevent(std::span<const struct kevent> changes,
+			   std::span<struct kevent> events,
+			   std::size_t min_events,
+			   std::chrono::nanoseconds min_wait,
+			   std::chrono::nanoseconds timeout,
+			   std::error_code &ec) const noexcept
+	{
+		timespec min{}, until{};
+		bool has_min = min_wait.count() > 0 &&
+			       detail::to_timespec(min_wait, min);
+		bool has_until = detail::to_timespec(timeout, until);
+
+		if (changes.size() > std::size_t(INT_MAX)) {
+			ec = std::error_code(EINVAL, category());
+			return 0;
+		}
+		return finish(epollmod_kevent_batch(
+				      fd_.get(), changes.data(),
+				      int(changes.size()), events.data(),
+				      clamp(events.size()), clamp(min_events),
+				      has_min ? &min : nullptr,
+				      has_until ? &until : nullptr),
+			      ec);
+	}
+
+	// Sets the kqueue's options (all at once: fifo_exclusive or 0);
+	// returns the previous ones.
+	std::uint64_t set_options(std::uint64_t options,
+				  std::error_code &ec) const noexcept
+	{
+		unsigned long long old = 0;
+
+		if (epollmod_set_options(fd_.get(), options, &old)) {
+			ec = last_error();
+			return 0;
+		}
+		ec.clear();
+		return old;
 	}
 
 private:
