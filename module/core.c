@@ -1215,7 +1215,10 @@ void epm_instance_release(struct epm_instance *ep)
 	epm_instance_put(ep);
 }
 
-/* /proc/<pid>/fdinfo/<fd>: one line per watch, in Linux's format. */
+/*
+ * /proc/<pid>/fdinfo/<fd>: one line per watch, in Linux's format; a
+ * kqueue's knotes in a format of its own.
+ */
 void epm_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct epm_instance *ep = file->private_data;
@@ -1224,7 +1227,13 @@ void epm_show_fdinfo(struct seq_file *m, struct file *file)
 	mutex_lock(&ep->mtx);
 	for (rbp = rb_first_cached(&ep->items); rbp; rbp = rb_next(rbp)) {
 		struct epm_item *item = rb_entry(rbp, struct epm_item, node);
-		struct file *tfile = epm_item_pin(item);
+		struct file *tfile;
+
+		if (item->knote) {
+			epm_knote_show(m, item);
+			continue;
+		}
+		tfile = epm_item_pin(item);
 		struct inode *inode;
 
 		/* Linux forgets a watch when its file closes. */

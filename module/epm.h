@@ -46,6 +46,7 @@
 			 EPOLLMOD_FEAT_WAIT_CHANGES | EPOLLMOD_FEAT_TRY)
 
 struct epm_user;
+struct seq_file;
 struct wakeup_source;
 
 /* Where an item is with respect to the ready list (under ep->lock). */
@@ -274,6 +275,7 @@ void epm_files_exit(void);
 /* kqueue.c: the kqueue face */
 int epm_knote_cmp(const struct epm_item *a, const struct epm_item *b);
 bool epm_knote_pending(struct epm_item *item, int depth, bool may_block);
+void epm_knote_show(struct seq_file *m, struct epm_item *item);
 void epm_knote_discard(struct epm_item *item);
 void epm_knote_free(struct epm_item *item);
 int epm_kqueue_init(struct epm_instance *ep);

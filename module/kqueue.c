@@ -38,6 +38,7 @@
 #include <linux/pid.h>
 #include <linux/pipe_fs_i.h>
 #include <linux/sched/signal.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/tracepoint.h>
 #include <linux/udp.h>
@@ -1073,6 +1074,17 @@ int epm_kevent(struct epm_instance *ep, const struct epollmod_kevent *arg)
 			   arg->min_events, arg->min_wait_ns, nevents);
 	spec.try_only = arg->flags & EPOLLMOD_KEVENT_TRY;
 	return epm_wait(ep, epm_kq_harvest, events, nevents, &spec);
+}
+
+/* One fdinfo line: the registration, and whether it is disabled. */
+void epm_knote_show(struct seq_file *m, struct epm_item *item)
+{
+	struct epm_knote *kn = epm_knote(item);
+
+	seq_printf(m, "knote: ident %llu filter %d flags %#x fflags %#x data %lld udata %#llx disabled %d\n",
+		   (unsigned long long)kn->ident, kn->filter, kn->flags,
+		   kn->sfflags, (long long)kn->sdata,
+		   (unsigned long long)item->data, READ_ONCE(kn->disabled));
 }
 
 /* ---------------------------------------------------------------------- */

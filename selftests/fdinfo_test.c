@@ -11,6 +11,8 @@
 #include <sys/capability.h>
 #include <sys/stat.h>
 
+#include <epollmod/kqueue.h>
+
 #include "lib/backend.h"
 #include "lib/util.h"
 
@@ -206,6 +208,52 @@ TEST_F(fdinfo, no_kernel_pointers)
 	EXPECT_EQ(NULL, strstr(text, "ffff8")) TH_LOG("%s", text);
 	EXPECT_EQ(NULL, strstr(text, "ffff9")) TH_LOG("%s", text);
 	EXPECT_EQ(NULL, strstr(text, "ffffffff")) TH_LOG("%s", text);
+}
+
+/* kqueue: one "knote:" line per knote, disabled ones marked, no address. */
+TEST(kqueue_knotes_listed)
+{
+	int kq = epollmod_kqueue(), p[2];
+	struct kevent ch[3];
+	char text[4096] = "", line[256];
+	unsigned long long ident, udata;
+	int filter, disabled, n = 0;
+	FILE *f;
+
+	ASSERT_LE(0, kq);
+	ASSERT_EQ(0, pipe(p));
+	EV_SET(&ch[0], p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0,
+	       (void *)0x1234);
+	EV_SET(&ch[1], 7, EVFILT_USER, EV_ADD | EV_DISABLE, 0, 0, NULL);
+	EV_SET(&ch[2], 9, EVFILT_TIMER, EV_ADD, 0, 60000, NULL);
+	ASSERT_EQ(0, epollmod_kevent(kq, ch, 3, NULL, 0, NULL));
+	f = fdinfo_open(kq);
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		strncat(text, line, sizeof(text) - strlen(text) - 1);
+		if (sscanf(line, "knote: ident %llu filter %d flags %*x fflags %*x data %*d udata %llx disabled %d",
+			   &ident, &filter, &udata, &disabled) != 4)
+			continue;
+		n++;
+		if (filter == EVFILT_READ) {
+			EXPECT_EQ((unsigned long long)p[0], ident);
+			EXPECT_EQ(0x1234, udata);
+			EXPECT_EQ(0, disabled);
+		} else if (filter == EVFILT_USER) {
+			EXPECT_EQ(7, ident);
+			EXPECT_EQ(1, disabled);
+		} else {
+			EXPECT_EQ(EVFILT_TIMER, filter);
+			EXPECT_EQ(9, ident);
+		}
+	}
+	fclose(f);
+	EXPECT_EQ(3, n) TH_LOG("%s", text);
+	EXPECT_EQ(NULL, strstr(text, "ffff8")) TH_LOG("%s", text);
+	EXPECT_EQ(NULL, strstr(text, "ffff9")) TH_LOG("%s", text);
+	close(p[0]);
+	close(p[1]);
+	close(kq);
 }
 
 EPM_HARNESS_MAIN
