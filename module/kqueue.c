@@ -154,8 +154,9 @@ static struct tracepoint *epm_signal_tp;
 
 /*
  * Every signal generated on the machine, under the target's siglock.
- * FreeBSD counts a signal even when the process ignores it, but not an
- * ignored SIGCHLD.
+ * FreeBSD counts a signal even when the process ignores it, but not a
+ * SIGCHLD set to SIG_IGN (children reaped for it). SIGCHLD at its default
+ * action, which Linux also calls ignored, counts.
  */
 static void epm_signal_generated(void *data, int sig,
 				 struct kernel_siginfo *info,
@@ -167,7 +168,8 @@ static void epm_signal_generated(void *data, int sig,
 
 	if (list_empty_careful(&epm_signal_knotes))
 		return;
-	if (result == TRACE_SIGNAL_IGNORED && sig == SIGCHLD)
+	if (result == TRACE_SIGNAL_IGNORED && sig == SIGCHLD &&
+	    task->sighand->action[SIGCHLD - 1].sa.sa_handler == SIG_IGN)
 		return;
 	tgid = task_tgid(task);
 	spin_lock_irqsave(&epm_signal_lock, flags);
