@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # make run, in the VM: load the module, then race a TCP echo server on
-# epollmod against the same server on native epoll.
+# epollmod against the same server on native epoll, and take the kqueue
+# tour (examples/kqueue/kq_tour.c).
 #
 # The server (examples/echo/echo_server.cc) is written once over the C++
 # wrapper's interface and runs on either backend; the load generator
@@ -31,7 +32,7 @@ ORDER=(native epollmod epollmod native native epollmod)
 
 bin=build/lib/examples
 stats=/sys/kernel/debug/epollmod/stats
-for program in echo_server echo_load; do
+for program in echo_server echo_load kq_tour; do
 	[ -x $bin/$program ] || { echo "demo: no $bin/$program: run make"; exit 1; }
 done
 
@@ -170,6 +171,13 @@ END {
 	print "than the backends did. Only a quiet host gives a ratio that means"
 	print "something; make bench measures with more runs and a control."
 }' <<<"$results"
+
+echo
+echo "kqueue: examples/kqueue/kq_tour.c, a <sys/event.h> program built on the drop-in"
+if ! $bin/kq_tour; then
+	echo "kq_tour: FAILED"
+	failed=1
+fi
 
 echo
 echo "module counters after:  $(tr '\n' ' ' <$stats)"
