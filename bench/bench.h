@@ -40,6 +40,7 @@ struct epb_config {
 	double echo_seconds;		/* one echo sample */
 	int echo_connections;
 	const char *echo_server;	/* command template, see echo.c */
+	int rearm_k;			/* kqueue re-arm: ready fds per round */
 	const char *only;		/* comma-separated case names, or all */
 };
 extern struct epb_config epb_cfg;
@@ -53,7 +54,8 @@ extern int *epb_pool;
  */
 struct epb_result {
 	char id[48];			/* stable key, e.g. "idle.n100000" */
-	int case_no;			/* the case number, 1..7; 0: floor */
+	int case_no;			/* 1..7: the benchmark issue's cases;
+					 * 8..10: the kqueue face's; 0: floor */
 	char title[64];			/* human label, e.g. "idle N=100000" */
 	char params[160];		/* a JSON object */
 	const char *unit;		/* "ns/event", "req/s", ... */
@@ -117,7 +119,7 @@ int epb_instance(const struct backend *be, const int *fds, int n,
 		 uint32_t events);
 
 /* The cases (cases.c, ctl.c, latency.c, herd.c, echo.c, wrapper.cpp,
- * close.c). */
+ * kqueue.c, close.c). */
 void epb_case_floor(void);
 void epb_case_harvest(void);
 void epb_case_idle(void);
@@ -126,6 +128,9 @@ void epb_case_latency(void);
 void epb_case_herd(void);
 void epb_case_echo(void);
 void epb_case_wrapper(void);
+void epb_case_kqueue(void);
 void epb_case_close(void);
+void epb_case_minwait(void);	/* minwait.c */
+void epb_case_fairness(void);	/* fairness.c */
 
 #endif /* EPB_BENCH_H */

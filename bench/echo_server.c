@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * echo-server --backend native|epollmod --port PORT
+ * echo-server --backend native|epollmod|io_uring --port PORT
+ * echo-server --backend io_uring --check
  *
  * The default server of case 7: a single-threaded, level-triggered epoll
  * loop on 127.0.0.1:PORT that writes back whatever a connection sends.
- * It runs until it is killed. The same code serves both backends; only
- * the struct backend it is given differs.
+ * It runs until it is killed. The same code serves both epoll backends;
+ * only the struct backend it is given differs. io_uring is bench/uring.c,
+ * a loop on multishot polls around the same accept and echo.
+ *
+ * --check sets io_uring up as the server would and prints one line: "ok"
+ * and what it set up, or why io_uring cannot be used (exit status 1).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -17,8 +22,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-
-#define MAX_EVENTS	256
+#include "uring.h"
 
 static int listen_on(int port)
 {
@@ -40,63 +44,93 @@ static int listen_on(int port)
 	return fd;
 }
 
+/* A pending connection, or -1 once there is none left. */
+int epb_echo_accept(int lfd)
+{
+	int one = 1;
+	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno != EAGAIN)
+			epb_die("accept: %m");
+		return -1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
 static void accept_all(const struct backend *be, int ep, int lfd)
 {
-	int one = 1, fd;
+	int fd;
 
-	while ((fd = accept4(lfd, NULL, NULL,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+	while ((fd = epb_echo_accept(lfd)) >= 0) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = fd };
 
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (be->ctl(ep, EPOLL_CTL_ADD, fd, &ev))
 			epb_die("%s: ADD: %m", be->name);
 	}
-	if (errno != EAGAIN)
-		epb_die("accept: %m");
 }
 
 /*
- * Echo what is there. A client has one request in flight per connection,
- * so the reply always fits the socket buffer: a short write is a bug.
+ * Echo what is there; false if the peer is gone (@fd is for the caller to
+ * close). A client has one request in flight per connection, so one read
+ * takes all of it and the reply always fits the socket buffer: a short
+ * write is a bug.
  */
-static void echo(int fd)
+bool epb_echo(int fd)
 {
 	char buf[4096];
 	ssize_t len = read(fd, buf, sizeof(buf));
 
-	if (len == 0 || (len < 0 && errno == ECONNRESET)) {
-		close(fd);
-		return;
-	}
+	if (len == 0 || (len < 0 && errno == ECONNRESET))
+		return false;
 	if (len < 0) {
 		if (errno == EAGAIN)
-			return;
+			return true;
 		epb_die("read: %m");
 	}
 	if (write(fd, buf, len) != len)
 		epb_die("short write to a connection: %m");
+	return true;
 }
 
 int main(int argc, char **argv)
 {
 	const struct backend *be = NULL;
-	struct epoll_event events[MAX_EVENTS];
+	struct epoll_event events[EPB_ECHO_BATCH];
+	bool uring = false, check = false;
 	int port = 0, lfd, ep;
 
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--backend"))
-			be = epb_backend_by_name(argv[i + 1]);
-		else if (!strcmp(argv[i], "--port"))
-			port = atoi(argv[i + 1]);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--check")) {
+			check = true;
+		} else if (i + 1 == argc) {
+			break;
+		} else if (!strcmp(argv[i], "--backend")) {
+			uring = !strcmp(argv[++i], "io_uring");
+			be = epb_backend_by_name(argv[i]);
+		} else if (!strcmp(argv[i], "--port")) {
+			port = atoi(argv[++i]);
+		}
 	}
-	if (!be || port <= 0)
-		epb_die("usage: echo-server --backend native|epollmod --port PORT");
+	if (uring && check) {
+		char what[256];
+		int ret = epb_uring_check(what, sizeof(what));
+
+		/* The answer goes to epbench, on the real stdout. */
+		printf("%s%s\n", ret ? "" : "ok: ", what);
+		return ret ? 1 : 0;
+	}
+	if ((!be && !uring) || port <= 0 || check)
+		epb_die("usage: echo-server --backend native|epollmod|io_uring --port PORT\n"
+			"       echo-server --backend io_uring --check");
 
 	lfd = listen_on(port);
+	if (uring)
+		epb_uring_serve(lfd);
 	ep = epb_instance(be, &lfd, 1, EPOLLIN);
 	for (;;) {
-		int n = be->wait(ep, events, MAX_EVENTS, -1);
+		int n = be->wait(ep, events, EPB_ECHO_BATCH, -1);
 
 		if (n < 0 && errno != EINTR)
 			epb_die("%s: wait: %m", be->name);
@@ -104,8 +138,8 @@ int main(int argc, char **argv)
 			/* epb_instance() put index 0 on the listener. */
 			if (events[i].data.u64 == 0)
 				accept_all(be, ep, lfd);
-			else
-				echo((int)events[i].data.u64);
+			else if (!epb_echo((int)events[i].data.u64))
+				close((int)events[i].data.u64);
 		}
 	}
 }

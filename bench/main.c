@@ -13,12 +13,16 @@
  *   --echo-seconds S     rounds per backend in one echo sample (1.5)
  *   --echo-connections N default 1000
  *   --echo-server CMD    the echo server, see echo.c
+ *   --rearm-k K          kqueue re-arm: fds made ready per round (default 1)
  *   --only LIST          cases to run, comma-separated:
  *                        floor,harvest,idle,ctl,latency,herd,echo,wrapper,
- *                        close
+ *                        kqueue,close,minwait,fairness
  *                        (floor is the cost of an empty wait; ctl is 3 and 6;
  *                        wrapper is the C++ wrapper against the C ABI;
- *                        close is the final-fput probe's cost to a close())
+ *                        kqueue is 8 to 10, the kqueue face, and its floor;
+ *                        close is the final-fput probe's cost to a close();
+ *                        minwait is 11, min-wait batching at a fixed load;
+ *                        fairness is 12, EPOLLEXCLUSIVE spread, FIFO option)
  *   --json FILE
  *
  * Needs root (slabinfo, fd limits) and the epollmod module loaded.
@@ -44,6 +48,7 @@ struct epb_config epb_cfg = {
 	.echo_seconds		= 1.5,
 	.echo_connections	= 1000,
 	.echo_server		= "{bindir}/echo-server --backend {backend} --port {port}",
+	.rearm_k		= 1,
 };
 
 int *epb_pool;
@@ -67,6 +72,9 @@ static const struct {
 	{ "herd", epb_case_herd },
 	{ "echo", epb_case_echo },
 	{ "wrapper", epb_case_wrapper },
+	{ "kqueue", epb_case_kqueue },
+	{ "minwait", epb_case_minwait },
+	{ "fairness", epb_case_fairness },
 	/* Last: it unloads and loads the module. */
 	{ "close", epb_case_close },
 };
@@ -104,7 +112,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: epbench [--reps N] [--sample-ms MS] [--big-n N] [--harvest-n N]\n"
 		"               [--herd-threads N] [--echo-seconds S] [--echo-connections N]\n"
-		"               [--echo-server CMD] [--only LIST] [--json FILE]\n");
+		"               [--echo-server CMD] [--rearm-k K] [--only LIST]\n"
+		"               [--json FILE]\n");
 	exit(2);
 }
 
@@ -155,6 +164,7 @@ int main(int argc, char **argv)
 		{ "echo-seconds", required_argument, NULL, 'e' },
 		{ "echo-connections", required_argument, NULL, 'c' },
 		{ "echo-server", required_argument, NULL, 'x' },
+		{ "rearm-k", required_argument, NULL, 'K' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "json", required_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
@@ -178,6 +188,7 @@ int main(int argc, char **argv)
 		case 'e': epb_cfg.echo_seconds = atof(optarg); break;
 		case 'c': epb_cfg.echo_connections = atoi(optarg); break;
 		case 'x': epb_cfg.echo_server = optarg; break;
+		case 'K': epb_cfg.rearm_k = atoi(optarg); break;
 		case 'o': epb_cfg.only = optarg; break;
 		case 'j': json_path = optarg; break;
 		default: usage();
@@ -186,7 +197,8 @@ int main(int argc, char **argv)
 	if (optind != argc || epb_cfg.reps < 1 ||
 	    epb_cfg.reps > EPB_MAX_REPS || epb_cfg.big_n < 1 ||
 	    epb_cfg.harvest_n < 64 || epb_cfg.herd_threads < 1 ||
-	    epb_cfg.echo_connections < 1 || epb_cfg.sample_ms <= 0)
+	    epb_cfg.echo_connections < 1 || epb_cfg.sample_ms <= 0 ||
+	    epb_cfg.rearm_k < 1)
 		usage();
 
 	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);

@@ -121,6 +121,102 @@ class ReportTest(unittest.TestCase):
         # Not an epollmod/native ratio: kept out of that plot.
         self.assertNotIn("wrapper", files["ratios.dat"])
 
+    def test_kqueue_ratios_are_for_reference(self):
+        out, files = run(document([
+            result("kqueue.empty", 0, [500, 500, 500], [1500, 1500, 1500]),
+            result("kqueue.rearm", 8, [2000, 2000, 2000], [1500, 1600, 1700],
+                   N=256, K=1),
+            result("kqueue.rearm.calls", 8, [2, 2, 2], [1, 1, 1]),
+            result("kqueue.timers.rate", 9, [27000, 27000, 27000],
+                   [27000, 27000, 27000], higher=True),
+            result("kqueue.user", 10, [10000, 10000, 10000],
+                   [11000, 12000, 13000]),
+        ]))
+        by_measure = {t["measure"]: t for t in out["targets"]}
+        self.assertEqual(set(by_measure), {"kqueue.rearm", "kqueue.user"})
+        self.assertTrue(all(t["met"] is None and t["limit"] is None
+                            for t in by_measure.values()))
+        self.assertAlmostEqual(by_measure["kqueue.rearm"]["value"], 0.8)
+        self.assertAlmostEqual(by_measure["kqueue.user"]["value"], 1.2)
+        calls = out["results"][2]["summary"]
+        self.assertEqual(calls["ratio"]["median"], 0.5)
+        table = files["table.txt"]
+        self.assertIn("info    case 8: kqueue re-arm", table)
+        self.assertIn("info    case 10: kqueue user events", table)
+        self.assertNotIn("MISSED", table)
+        # Calls counted, not costs: not in the plot; the rest is.
+        self.assertNotIn("kqueue.rearm.calls", files["ratios.dat"])
+        self.assertIn("kqueue.rearm", files["ratios.dat"])
+        self.assertIn("kqueue.timers.rate", files["ratios.dat"])
+        # A floor (case 0) is in the table, not in the plot.
+        self.assertIn("kqueue.empty", table)
+        self.assertNotIn("kqueue.empty", files["ratios.dat"])
+
+    def test_minwait_and_fairness_are_for_reference(self):
+        out, files = run(document([
+            result("minwait.cpu", 11, [10000, 10000, 10000],
+                   [8000, 9000, 7000]),
+            result("minwait.csw", 11, [1.0, 1.0, 1.0], [0.5, 0.4, 0.6]),
+            result("minwait.plain.cpu", 11, [10000, 10000, 10000],
+                   [12000, 12000, 12000]),
+            result("minwait.events_per_wait", 11, [1.0, 1.0, 1.0],
+                   [2.0, 2.0, 2.0], higher=True),
+            result("fair.lifo.cv", 12, [2.0, 2.0, 2.0], [2.0, 2.0, 2.0]),
+            result("fair.fifo.cv", 12, [2.0, 2.0, 2.0], [0.1, 0.2, 0.1]),
+        ]))
+        by_measure = {t["measure"]: t for t in out["targets"]}
+        self.assertEqual(set(by_measure), {
+            "minwait.cpu", "minwait.csw", "minwait.plain.cpu",
+            "fair.lifo.cv", "fair.fifo.cv"})
+        self.assertTrue(all(t["met"] is None and t["limit"] is None
+                            for t in by_measure.values()))
+        self.assertAlmostEqual(by_measure["minwait.cpu"]["value"], 0.8)
+        self.assertAlmostEqual(by_measure["minwait.csw"]["value"], 0.5)
+        self.assertAlmostEqual(by_measure["fair.fifo.cv"]["value"], 0.05)
+        table = files["table.txt"]
+        self.assertIn("info    case 11: min-wait batching, CPU", table)
+        self.assertIn("info    case 12: accepts/worker stddev/mean, FIFO",
+                      table)
+        self.assertNotIn("MISSED", table)
+        # Events per wait is a count, not a cost: not in the plot.
+        self.assertNotIn("minwait.events_per_wait", files["ratios.dat"])
+        self.assertIn("minwait.cpu", files["ratios.dat"])
+
+    def test_echo_io_uring_column(self):
+        uring = result("echo.uring.rate", 7, [1000, 1000, 1000],
+                       [1100, 1250, 1000], higher=True, connections=1000)
+        uring["sides"] = ["native", "io_uring"]
+        uring["samples"] = {"native": uring["samples"]["native"],
+                            "io_uring": uring["samples"]["epollmod"]}
+        skipped = dict(uring, id="echo.uring.c10.rate",
+                       params={"connections": 10},
+                       samples={"native": [], "io_uring": []},
+                       notes="skipped: io_uring_queue_init: "
+                       "Operation not permitted")
+        out, files = run(document([
+            result("echo.rate", 7, [1000, 1000, 1000], [1000, 1000, 1000],
+                   higher=True, connections=1000),
+            result("echo.syscalls", 7, [2.1, 2.1, 2.1], [4.2, 4.2, 4.2]),
+            uring, skipped,
+        ]))
+        by_measure = {t["measure"]: t for t in out["targets"]}
+        # A rate: native/io_uring, above 1 = io_uring slower; no target.
+        self.assertAlmostEqual(by_measure["echo.uring.rate"]["value"],
+                               1 / 1.1)
+        self.assertIsNone(by_measure["echo.uring.rate"]["met"])
+        self.assertIn("1000 connections, io_uring/native",
+                      by_measure["echo.uring.rate"]["target"])
+        self.assertNotIn("echo.uring.c10.rate", by_measure)
+        self.assertEqual(out["results"][3]["summary"], {})
+        table = files["table.txt"]
+        self.assertIn("io_uring/native", table)
+        self.assertIn("skipped: io_uring_queue_init: Operation not "
+                      "permitted", table)
+        # Calls per request are counts: in the table, not in the plot.
+        self.assertIn("echo.syscalls", table)
+        self.assertNotIn("echo.syscalls", files["ratios.dat"])
+        self.assertIn("echo.rate", files["ratios.dat"])
+
 
 if __name__ == "__main__":
     unittest.main()

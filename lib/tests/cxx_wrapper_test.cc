@@ -196,6 +196,79 @@ void waits_allocate_nothing()
 	EXPECT(allocations.load() == before);
 }
 
+// Batching and options are the module's: native epoll has neither, so
+// native_instance does not offer them (a compile error, not ENOSYS).
+template <class B>
+concept batches = requires(const B &b, std::span<epollmod::event> out,
+			   std::error_code &ec)
+{
+	b.wait(out, std::size_t(2), std::chrono::nanoseconds(0),
+	       std::chrono::nanoseconds(0), ec);
+	b.set_options(epollmod::fifo_exclusive, ec);
+};
+static_assert(batches<epollmod::instance>);
+static_assert(!batches<epollmod::native_instance>);
+static_assert(noexcept(std::declval<const epollmod::instance &>().wait(
+	std::declval<std::span<epollmod::event>>(), std::size_t(2),
+	std::declval<std::chrono::nanoseconds>(),
+	std::declval<std::chrono::nanoseconds>(),
+	std::declval<std::error_code &>())));
+
+// min_events 2 of 2 ready returns both at once; of 1 ready, waits for the
+// timeout, or min_wait when it is shorter; no allocation. Native: the
+// ordinary wait, which returns the one at once (min_events 1).
+template <class B>
+void batch_wait()
+{
+	std::error_code ec;
+	auto ep = B::create(ec);
+	efd a(1), b(1);
+	epollmod::event out[4];
+
+	EXPECT(!ep.add(a.fd, epollmod::in, 1));
+	auto wait = [&](std::size_t min, std::chrono::nanoseconds min_wait,
+			std::chrono::nanoseconds timeout) {
+		std::memset(out, 0xa5, sizeof(out));
+		if constexpr (batches<B>)
+			return ep.wait(out, min, min_wait, timeout, ec);
+		else
+			return ep.wait(
+				out,
+				std::chrono::duration_cast<
+					std::chrono::milliseconds>(timeout),
+				ec);
+	};
+	long before = allocations.load();
+	auto start = std::chrono::steady_clock::now();
+	EXPECT(wait(1, 0ns, 1s) == 1 && !ec && out[0].data() == 1);
+	EXPECT(std::chrono::steady_clock::now() - start < 900ms);
+	if constexpr (batches<B>) {
+		start = std::chrono::steady_clock::now();
+		EXPECT(wait(2, 0ns, 100ms) == 1 && !ec);
+		EXPECT(std::chrono::steady_clock::now() - start >= 80ms);
+		start = std::chrono::steady_clock::now();
+		EXPECT(wait(2, 50ms, 10s) == 1 && !ec);
+		auto took = std::chrono::steady_clock::now() - start;
+		EXPECT(took >= 40ms && took < 8s);
+		EXPECT(!ep.add(b.fd, epollmod::in, 2));
+		start = std::chrono::steady_clock::now();
+		EXPECT(wait(2, 0ns, 10s) == 2 && !ec);
+		EXPECT(std::chrono::steady_clock::now() - start < 8s);
+		// Clamped to the span's size: two of two, at once.
+		start = std::chrono::steady_clock::now();
+		EXPECT(ep.wait(std::span(out, 2), std::size_t(-1), 0ns, 10s,
+			       ec) == 2 &&
+		       !ec);
+		EXPECT(std::chrono::steady_clock::now() - start < 8s);
+		EXPECT(ep.set_options(epollmod::fifo_exclusive, ec) == 0 &&
+		       !ec);
+		EXPECT(ep.set_options(0, ec) == epollmod::fifo_exclusive);
+		EXPECT(ep.set_options(2, ec) == 0 &&
+		       ec == std::errc::invalid_argument);
+	}
+	EXPECT(allocations.load() == before);
+}
+
 // What a caller may rely on, checked at compile time.
 template <class B>
 struct contract {
@@ -259,7 +332,8 @@ void skip(const char *backend, const char *name, const std::string &why)
 	X(wait_fills_a_span)          \
 	X(edge_triggered_and_oneshot) \
 	X(timeouts)                   \
-	X(waits_allocate_nothing)
+	X(waits_allocate_nothing)     \
+	X(batch_wait)
 
 } // namespace
 

@@ -41,12 +41,18 @@ for file in include/epollmod/epollmod.h include/epollmod/epollmod.hpp \
 	include/epollmod/kqueue.h include/epollmod/kqueue.hpp \
 	include/epollmod/kqueue/sys/event.h "$libdir/libepollmod-kqueue.so" \
 	"$libdir/libepollmod-kqueue.a" "$libdir/pkgconfig/epollmod-kqueue.pc" \
-	share/man/man3/epollmod_kqueue.3 share/man/man3/epollmod_kevent.3; do
+	share/man/man3/epollmod_kqueue.3 share/man/man3/epollmod_kevent.3 \
+	share/man/man3/epollmod_wait_batch.3 \
+	share/man/man3/epollmod_kevent_batch.3 \
+	share/man/man3/epollmod_set_options.3; do
 	[ -f "$prefix/$file" ] || fail "not installed: $file"
 done
 # The pages that share one are links to it, and man finds every page.
 [ "$(readlink "$prefix/share/man/man3/epollmod_pwait2.3")" = epollmod_wait.3 ] ||
 	fail "epollmod_pwait2.3 is not a link to epollmod_wait.3"
+[ "$(readlink "$prefix/share/man/man3/epollmod_kevent_batch.3")" = \
+	epollmod_wait_batch.3 ] ||
+	fail "epollmod_kevent_batch.3 is not a link to epollmod_wait_batch.3"
 for page in epollmod.7 epollmod_create.3 epollmod_pwait.3 epollmod_kevent.3; do
 	MANPATH=$prefix/share/man man -w "${page%.*}" >/dev/null 2>&1 ||
 		fail "man does not find ${page%.*} under $prefix/share/man"

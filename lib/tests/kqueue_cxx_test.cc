@@ -262,6 +262,37 @@ void kevent_cancellation()
 	       out[0].ident == 5);
 }
 
+// Batching: two of two ready at once; one of two returns at min_wait, or
+// at the timeout without one; the options round-trip. No allocation.
+void kevent_batches()
+{
+	std::error_code ec;
+	auto kq = epollmod::kqueue::create(ec);
+	kev changes[] = {change(1, EVFILT_USER, EV_ADD),
+			 change(2, EVFILT_USER, EV_ADD),
+			 change(1, EVFILT_USER, 0, NOTE_TRIGGER)};
+	kev two = change(2, EVFILT_USER, 0, NOTE_TRIGGER);
+	kev out[4] = {poison(), poison(), poison(), poison()};
+
+	long before = allocations.load();
+	auto start = std::chrono::steady_clock::now();
+	EXPECT(kq.kevent(changes, out, 2, 0ns, 100ms, ec) == 1 && !ec &&
+	       out[0].ident == 1);
+	EXPECT(std::chrono::steady_clock::now() - start >= 80ms);
+	start = std::chrono::steady_clock::now();
+	EXPECT(kq.kevent({}, out, 2, 50ms, 10s, ec) == 1 && !ec);
+	auto took = std::chrono::steady_clock::now() - start;
+	EXPECT(took >= 40ms && took < 8s);
+	start = std::chrono::steady_clock::now();
+	EXPECT(kq.kevent(std::span(&two, 1), out, 2, 0ns, 10s, ec) == 2 && !ec);
+	EXPECT(std::chrono::steady_clock::now() - start < 8s);
+	EXPECT(kq.set_options(epollmod::fifo_exclusive, ec) == 0 && !ec);
+	EXPECT(kq.set_options(0, ec) == epollmod::fifo_exclusive && !ec);
+	EXPECT(kq.set_options(~0ULL, ec) == 0 &&
+	       ec == std::errc::invalid_argument);
+	EXPECT(allocations.load() == before);
+}
+
 // What a caller may rely on, checked at compile time.
 using kq_t = epollmod::kqueue;
 static_assert(noexcept(std::declval<const kq_t &>().kevent(
@@ -271,6 +302,13 @@ static_assert(noexcept(std::declval<const kq_t &>().kevent(
 	std::declval<std::span<const kev>>(), std::declval<std::span<kev>>(),
 	std::declval<std::chrono::nanoseconds>(),
 	std::declval<std::error_code &>())));
+static_assert(noexcept(std::declval<const kq_t &>().kevent(
+	std::declval<std::span<const kev>>(), std::declval<std::span<kev>>(),
+	std::size_t(2), std::declval<std::chrono::nanoseconds>(),
+	std::declval<std::chrono::nanoseconds>(),
+	std::declval<std::error_code &>())));
+static_assert(noexcept(std::declval<const kq_t &>().set_options(
+	0, std::declval<std::error_code &>())));
 static_assert(noexcept(kq_t::create(std::declval<std::error_code &>())));
 static_assert(!std::is_copy_constructible_v<kq_t>);
 static_assert(!std::is_copy_assignable_v<kq_t>);
@@ -309,7 +347,8 @@ void skip(const char *name, const std::string &why)
 	X(kevent_takes_spans)       \
 	X(timeouts)                 \
 	X(kevent_allocates_nothing) \
-	X(kevent_cancellation)
+	X(kevent_cancellation)      \
+	X(kevent_batches)
 
 } // namespace
 

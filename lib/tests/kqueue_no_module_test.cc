@@ -187,8 +187,72 @@ void no_module()
 			  EINVAL);
 	}
 	CHECK(poisoned(out[0]));
+	// The batching variant: the same errnos, bad batching first.
+	const timespec zero{}, bad{0, -1};
+	for (int fd : {p[0], efd, ep, null, -1})
+		CHECK_ERR(epollmod_kevent_batch(fd, nullptr, 0, out, 1, 2,
+						&zero, &zero),
+			  EBADF);
+	CHECK_ERR(epollmod_kevent_batch(-1, nullptr, 0, out, 1, -1, nullptr,
+					&zero),
+		  EINVAL);
+	CHECK_ERR(epollmod_kevent_batch(-1, nullptr, 0, out, 1, 2, &bad, &zero),
+		  EINVAL);
+	CHECK(poisoned(out[0]));
 	for (int fd : {p[0], p[1], efd, ep, null})
 		close(fd);
+}
+
+// epollmod_kevent_batch(): the batching reaches the module as given,
+// min_wait in nanoseconds; bad batching is refused before any ioctl.
+void kevent_batch_args(int kq)
+{
+	struct kevent out[4] = {poison(), poison(), poison(), poison()};
+	const timespec second{1, 0}, min{0, 250000}, zero{};
+	const timespec bad[] = {{-1, 0}, {0, -1}, {0, 1000000000}};
+
+	fake_reset();
+	CHECK(epollmod_kevent_batch(kq, nullptr, 0, out, 4, 3, &min, &second) ==
+	      0);
+	CHECK(fake.kevent_calls == 1);
+	CHECK(fake.args[0].min_events == 3 && fake.args[0].reserved == 0);
+	CHECK(fake.args[0].min_wait_ns == 250000);
+	CHECK(fake.args[0].timeout == uintptr_t(&second));
+
+	// NULL and zero: no minimum wait; 0 events: an ordinary call.
+	for (const timespec *t :
+	     {&zero, static_cast<const timespec *>(nullptr)}) {
+		fake_reset();
+		CHECK(epollmod_kevent_batch(kq, nullptr, 0, out, 4, 0, t,
+					    &second) == 0);
+		CHECK(fake.args[0].min_events == 0);
+		CHECK(fake.args[0].min_wait_ns == 0);
+	}
+	// Seconds that overflow 64-bit nanoseconds saturate.
+	const timespec huge{INT64_MAX, 0};
+	fake_reset();
+	CHECK(epollmod_kevent_batch(kq, nullptr, 0, out, 4, 2, &huge,
+				    &second) == 0);
+	CHECK(fake.args[0].min_wait_ns == UINT64_MAX);
+	// epollmod_kevent() itself sends no batching.
+	fake_reset();
+	CHECK(epollmod_kevent(kq, nullptr, 0, out, 4, &second) == 0);
+	CHECK(fake.args[0].min_events == 0 && fake.args[0].min_wait_ns == 0);
+
+	fake_reset();
+	CHECK_ERR(epollmod_kevent_batch(kq, nullptr, 0, out, 4, -1, nullptr,
+					&second),
+		  EINVAL);
+	CHECK_ERR(epollmod_kevent_batch(kq, nullptr, 0, out, 4, INT32_MIN, &min,
+					&second),
+		  EINVAL);
+	for (const timespec &t : bad)
+		CHECK_ERR(epollmod_kevent_batch(kq, nullptr, 0, out, 4, 2, &t,
+						&second),
+			  EINVAL);
+	CHECK(fake.kevent_calls == 0);
+	for (const auto &ev : out)
+		CHECK(poisoned(ev));
 }
 
 // epollmod_kqueue() against the fake: every way it can fail, no fd left.
@@ -432,6 +496,7 @@ int main()
 	int kq = epollmod_kqueue();
 	CHECK(kq >= 0);
 	kevent_args(kq);
+	kevent_batch_args(kq);
 	cancellation_point(kq);
 	cancels(kq);
 	close(kq);

@@ -3,7 +3,9 @@
 // the fix; argument errors are still native's.
 #include <epollmod/epollmod.hpp>
 
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <sys/eventfd.h>
 
@@ -49,6 +51,53 @@ int main()
 	errno = ENOTSUP;
 	CHECK(!epollmod_is_instance(-1));
 	CHECK(errno == ENOTSUP); /* a query, not a call that fails */
+
+	// Batching and options on fds that are not instances: native's
+	// errnos (EBADF closed, EINVAL anything else), bad batching first.
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	CHECK(ep >= 0);
+	epoll_event out[2];
+	std::memset(out, 0xa5, sizeof(out));
+	const timespec zero{}, min{0, 1000};
+	const timespec bad[] = {{-1, 0}, {0, -1}, {0, 1000000000}};
+	for (int fd : {efd, ep}) {
+		CHECK_ERR(epollmod_wait_batch(fd, out, 2, 2, &min, &zero,
+					      nullptr),
+			  EINVAL);
+		CHECK_ERR(epollmod_set_options(fd, EPOLLMOD_FIFO_EXCLUSIVE,
+					       nullptr),
+			  EINVAL);
+	}
+	CHECK_ERR(epollmod_wait_batch(-1, out, 2, 2, &min, &zero, nullptr),
+		  EBADF);
+	CHECK_ERR(epollmod_wait_batch(-1, out, 2, -1, nullptr, &zero, nullptr),
+		  EINVAL);
+	CHECK_ERR(epollmod_wait_batch(efd, out, 2, INT32_MIN, &min, nullptr,
+				      nullptr),
+		  EINVAL);
+	for (const timespec &t : bad) {
+		CHECK_ERR(
+			epollmod_wait_batch(-1, out, 2, 2, &t, &zero, nullptr),
+			EINVAL);
+		CHECK_ERR(
+			epollmod_wait_batch(ep, out, 2, 1, &t, &zero, nullptr),
+			EINVAL);
+	}
+	// maxevents and the timeout are native's to judge, as for pwait2.
+	const timespec bad_timeout{0, -1};
+	CHECK_ERR(epollmod_wait_batch(efd, out, 0, 2, &min, &zero, nullptr),
+		  EINVAL);
+	CHECK_ERR(epollmod_wait_batch(efd, out, 2, 2, &min, &bad_timeout,
+				      nullptr),
+		  EINVAL);
+	CHECK_ERR(epollmod_set_options(-1, 0, nullptr), EBADF);
+	unsigned long long old = 77;
+	CHECK_ERR(epollmod_set_options(efd, 0, &old), EINVAL);
+	CHECK(old == 77);
+	unsigned char poison[sizeof(out)];
+	std::memset(poison, 0xa5, sizeof(poison));
+	CHECK(!std::memcmp(out, poison, sizeof(out)));
+	close(ep);
 	close(efd);
 
 	return check_report("no_module");

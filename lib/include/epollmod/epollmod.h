@@ -64,9 +64,10 @@ int epollmod_set_options(int fd, unsigned long long options,
 			 unsigned long long *old);
 
 /*
- * Exclusive waiters woken in the order they came (round robin), not the
- * latest first: threads waiting on the instance, and instances that
- * share a file through EPOLLEXCLUSIVE watches.
+ * Exclusive waiters take turns: threads waiting on the instance are woken
+ * in the order they came (Linux: the latest first), and instances sharing
+ * a file through EPOLLEXCLUSIVE watches in turn (Linux: the first in the
+ * file's queue with a waiter, every time).
  */
 #define EPOLLMOD_FIFO_EXCLUSIVE 0x1ULL
 
