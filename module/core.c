@@ -1057,6 +1057,13 @@ void epm_modify(struct epm_instance *ep, struct epm_item *item,
 /* ---------------------------------------------------------------------- */
 /* Waiting                                                                 */
 
+/* A task in epm_wait(), on ep->wq. */
+struct epm_waiter {
+	wait_queue_entry_t wait;
+	struct epm_instance *ep;
+	const struct epm_wait_spec *spec;
+};
+
 /*
  * Wake the waiter and take its entry off the queue, even when it was
  * already awake: the wait loop never reuses an entry, and a waiter woken
@@ -1065,7 +1072,21 @@ void epm_modify(struct epm_instance *ep, struct epm_item *item,
 static int epm_waiter_wake(wait_queue_entry_t *wait, unsigned int mode,
 			   int sync, void *key)
 {
-	int ret = default_wake_function(wait, mode, sync, key);
+	struct epm_waiter *w = container_of(wait, struct epm_waiter, wait);
+	const struct epm_wait_spec *spec = w->spec;
+	int ret;
+
+	/*
+	 * A batching waiter that would find too few ready, before its
+	 * min_wait is over, is not woken: it would only sleep again. The
+	 * wakeup goes on to the next waiter (0 is not an exclusive wake).
+	 * Its own timer ends the sleep at min_deadline.
+	 */
+	if (spec->min_events > 1 &&
+	    READ_ONCE(w->ep->nready) < spec->min_events &&
+	    (!spec->min_deadline || ktime_get() < spec->min_deadline))
+		return 0;
+	ret = default_wake_function(wait, mode, sync, key);
 
 	/* Pairs with list_empty_careful() in epm_wait(). */
 	list_del_init_careful(&wait->entry);
@@ -1108,7 +1129,8 @@ int epm_wait(struct epm_instance *ep, epm_harvest_t harvest,
 	bool batching = spec->min_events > 1;
 	ktime_t min_deadline = spec->min_deadline;
 	bool min_passed = false, expired, at_min;
-	wait_queue_entry_t wait;
+	struct epm_waiter waiter = { .ep = ep, .spec = spec };
+	wait_queue_entry_t *wait = &waiter.wait;
 	ktime_t *until;
 	bool avail;
 	int res;
@@ -1135,8 +1157,8 @@ int epm_wait(struct epm_instance *ep, epm_harvest_t harvest,
 		if (signal_pending(current))
 			break;
 
-		init_wait(&wait);
-		wait.func = epm_waiter_wake;
+		init_wait(wait);
+		wait->func = epm_waiter_wake;
 
 		spin_lock_irq(&ep->lock);
 		/* Callbacks test ep->wq under ep->lock: no barrier needed. */
@@ -1145,14 +1167,17 @@ int epm_wait(struct epm_instance *ep, epm_harvest_t harvest,
 		if (!avail) {
 			if (ep->fifo_exclusive) {
 				/* Round robin: the longest waiter goes first. */
-				wait.flags |= WQ_FLAG_EXCLUSIVE;
-				__add_wait_queue_entry_tail(&ep->wq, &wait);
+				wait->flags |= WQ_FLAG_EXCLUSIVE;
+				__add_wait_queue_entry_tail(&ep->wq, wait);
 			} else {
-				__add_wait_queue_exclusive(&ep->wq, &wait);
+				__add_wait_queue_exclusive(&ep->wq, wait);
 			}
 		}
-		/* Too few ready: come back for them at min_deadline. */
-		at_min = batching && min_deadline && !min_passed && ep->nready &&
+		/*
+		 * Too few ready: come back at min_deadline, for what is ready
+		 * then (the callbacks do not wake us for too few).
+		 */
+		at_min = batching && min_deadline && !min_passed &&
 			 (!spec->expires || min_deadline < deadline);
 		spin_unlock_irq(&ep->lock);
 
@@ -1174,11 +1199,11 @@ int epm_wait(struct epm_instance *ep, epm_harvest_t harvest,
 		 * unless the wakeup came after the timer and before this.
 		 */
 		avail = true;
-		if (!list_empty_careful(&wait.entry)) {
+		if (!list_empty_careful(&wait->entry)) {
 			spin_lock_irq(&ep->lock);
 			if (timed_out)
-				avail = list_empty(&wait.entry);
-			__remove_wait_queue(&ep->wq, &wait);
+				avail = list_empty(&wait->entry);
+			__remove_wait_queue(&ep->wq, wait);
 			spin_unlock_irq(&ep->lock);
 		}
 		/* Batching: the wakeups were ours; are there enough now? */
