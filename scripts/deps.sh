@@ -39,8 +39,15 @@ PACKAGES=(
 	# redis-server (as redis-check-rdb), redis-cli and redis-benchmark,
 	# without the redis-server package's service
 	redis-tools
+	# libevent for its kqueue backend on the module
+	# (scripts/kqueue-realprog.sh): its Debian source package, unpacked
+	# by dpkg-source; zlib so that its regress suite's zlib tests run
+	dpkg-dev zlib1g-dev
 	# make bench's plots
 	gnuplot-nox fonts-dejavu-core
+	# make bench's io_uring echo server (bench/uring.c); without it that
+	# column is skipped and says so
+	liburing-dev
 )
 
 # backports_kernel: the release string of bookworm-backports' 6.12.

@@ -7,7 +7,9 @@
 #   vm         every selftest in a VM on the distro kernel: differential
 #              tests against native epoll and epollmod in the same boot
 #   realprogs  Python's asyncio and Redis, unmodified, on the module through
-#              the LD_PRELOAD shim, proved by the module's counters
+#              the LD_PRELOAD shim, and libevent's test suite on its kqueue
+#              backend through the drop-in <sys/event.h>, proved by the
+#              module's counters
 #   debug      every test again on a KASAN/lockdep/kmemleak kernel (built
 #              once, cached), the stress for 60 s, then a kmemleak scan
 #   selfcheck  the appliance fails a run when the module WARNs or hangs,
@@ -87,11 +89,22 @@ vm_selftests() {
 }
 tap "vm: " < <(vm_selftests)
 
-# Real programs through the shim, in a boot of their own.
+# Real programs through the shim, and libevent built against the drop-in
+# <sys/event.h> (on the host, first), in a boot of their own.
 vm_realprogs() {
+	local libevent=$EPM_BUILD/realprog/libevent
+	mkdir -p "$EPM_BUILD/realprog"
+	if "$EPM_ROOT/scripts/kqueue-realprog.sh" "$libevent" >/dev/null \
+		2>"$libevent.log"; then
+		echo "ok - realprogs: libevent's kqueue backend built against the installed <sys/event.h>"
+	else
+		echo "not ok - realprogs: libevent's kqueue backend built against the installed <sys/event.h>"
+		sed 's/^/# /' "$libevent.log"
+		libevent=
+	fi
 	"${vm[@]}" --name "realprogs$suffix" -- \
 		scripts/guest/realprogs.sh "$ko" \
-		"$EPM_BUILD/lib/libepollmod-preload.so" 2>&1
+		"$EPM_BUILD/lib/libepollmod-preload.so" "$libevent" 2>&1
 	phase "realprogs run" $?
 }
 tap "vm: " < <(vm_realprogs)
