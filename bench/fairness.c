@@ -29,6 +29,7 @@
 #include <epollmod/epollmod.h>
 
 #include "bench.h"
+#include "workload.h"
 
 #define FAIR_WORKERS	8
 #define FAIR_CONNS	400
@@ -182,35 +183,42 @@ static struct fair_sample fair_run(int mode, long *counts)
 
 void epb_case_fairness(void)
 {
-	struct epb_result *lifo_max, *lifo_cv, *fifo_max, *fifo_cv;
-	struct epb_result *all[4];
+	struct epb_row rows[4];
 	long min_sum[FAIR_NR_MODES] = { 0 }, max_sum[FAIR_NR_MODES] = { 0 };
 
 	epb_log("case 12: fair exclusive wakeups, %d workers sharing a "
 		"listener with EPOLLEXCLUSIVE, %d connections, one per %d us",
 		FAIR_WORKERS, FAIR_CONNS, FAIR_GAP_US);
-	lifo_max = epb_result_new(12, "fair.lifo.max",
-				  "accepts/worker max/mean, default",
-				  "max/mean", false);
-	lifo_cv = epb_result_new(12, "fair.lifo.cv",
-				 "accepts/worker stddev/mean, default",
-				 "stddev/mean", false);
-	fifo_max = epb_result_new(12, "fair.fifo.max",
-				  "accepts/worker max/mean, FIFO", "max/mean",
-				  false);
-	fifo_cv = epb_result_new(12, "fair.fifo.cv",
-				 "accepts/worker stddev/mean, FIFO",
-				 "stddev/mean", false);
-	all[0] = lifo_max;
-	all[1] = lifo_cv;
-	all[2] = fifo_max;
-	all[3] = fifo_cv;
+	rows[0] = (struct epb_row){
+		epb_result_new(12, "fair.lifo.max",
+			       "accepts/worker max/mean, default", "max/mean",
+			       false),
+		FAIR_LIFO, offsetof(struct fair_sample, max_share)
+	};
+	rows[1] = (struct epb_row){
+		epb_result_new(12, "fair.lifo.cv",
+			       "accepts/worker stddev/mean, default",
+			       "stddev/mean", false),
+		FAIR_LIFO, offsetof(struct fair_sample, cv)
+	};
+	rows[2] = (struct epb_row){
+		epb_result_new(12, "fair.fifo.max",
+			       "accepts/worker max/mean, FIFO", "max/mean",
+			       false),
+		FAIR_FIFO, offsetof(struct fair_sample, max_share)
+	};
+	rows[3] = (struct epb_row){
+		epb_result_new(12, "fair.fifo.cv",
+			       "accepts/worker stddev/mean, FIFO",
+			       "stddev/mean", false),
+		FAIR_FIFO, offsetof(struct fair_sample, cv)
+	};
 
 	for (int rep = 0; rep < epb_cfg.reps; rep++) {
 		struct fair_sample s[FAIR_NR_MODES];
 
 		for (int i = 0; i < FAIR_NR_MODES; i++) {
-			int m = (rep + i) % FAIR_NR_MODES;
+			int m = epb_rep_mode(rep, i, FAIR_NR_MODES);
 			long counts[FAIR_WORKERS];
 			char line[160];
 			int len = 0;
@@ -225,22 +233,17 @@ void epb_case_fairness(void)
 			min_sum[m] += s[m].min;
 			max_sum[m] += s[m].max;
 		}
-		epb_result_add(lifo_max, EPB_NATIVE, s[FAIR_NATIVE].max_share);
-		epb_result_add(lifo_max, EPB_EPOLLMOD, s[FAIR_LIFO].max_share);
-		epb_result_add(lifo_cv, EPB_NATIVE, s[FAIR_NATIVE].cv);
-		epb_result_add(lifo_cv, EPB_EPOLLMOD, s[FAIR_LIFO].cv);
-		epb_result_add(fifo_max, EPB_NATIVE, s[FAIR_NATIVE].max_share);
-		epb_result_add(fifo_max, EPB_EPOLLMOD, s[FAIR_FIFO].max_share);
-		epb_result_add(fifo_cv, EPB_NATIVE, s[FAIR_NATIVE].cv);
-		epb_result_add(fifo_cv, EPB_EPOLLMOD, s[FAIR_FIFO].cv);
+		epb_rows_add(rows, 4, s, sizeof(s[0]), FAIR_NATIVE);
 	}
 	for (int i = 0; i < 4; i++) {
-		snprintf(all[i]->params, sizeof(all[i]->params),
+		struct epb_result *r = rows[i].r;
+
+		snprintf(r->params, sizeof(r->params),
 			 "{\"workers\": %d, \"connections\": %d, "
 			 "\"gap_us\": %d, \"work_us\": %d, \"fifo\": %s}",
 			 FAIR_WORKERS, FAIR_CONNS, FAIR_GAP_US, FAIR_WORK_US,
 			 i >= 2 ? "true" : "false");
-		snprintf(all[i]->notes, sizeof(all[i]->notes),
+		snprintf(r->notes, sizeof(r->notes),
 			 "mean over reps of the least and most accepted per "
 			 "worker (of %d): native %.1f..%.1f, epollmod "
 			 "%.1f..%.1f, epollmod fifo %.1f..%.1f",
@@ -251,6 +254,6 @@ void epb_case_fairness(void)
 			 (double)max_sum[1] / epb_cfg.reps,
 			 (double)min_sum[2] / epb_cfg.reps,
 			 (double)max_sum[2] / epb_cfg.reps);
-		epb_result_log(all[i]);
+		epb_result_log(r);
 	}
 }

@@ -30,6 +30,7 @@
 #include <epollmod/epollmod.h>
 
 #include "bench.h"
+#include "workload.h"
 
 /*
  * Scaled to QEMU/TCG, where a wait and a read cost tens of microseconds:
@@ -191,8 +192,7 @@ static struct mw_sample mw_run(int mode, long rate, double seconds)
 
 void epb_case_minwait(void)
 {
-	struct epb_result *cpu, *csw, *plain_cpu, *plain_csw, *batch;
-	struct epb_result *all[5];
+	struct epb_row rows[5];
 	char title[64];
 
 	epb_log("case 11: min-wait batching at %d events/s over %d eventfds, "
@@ -200,26 +200,35 @@ void epb_case_minwait(void)
 		MW_MIN_EVENTS, MW_MIN_WAIT_US);
 	snprintf(title, sizeof(title), "min-wait %d/%dus CPU/request",
 		 MW_MIN_EVENTS, MW_MIN_WAIT_US);
-	cpu = epb_result_new(11, "minwait.cpu", title, "ns/request", false);
+	rows[0] = (struct epb_row){
+		epb_result_new(11, "minwait.cpu", title, "ns/request", false),
+		MW_BATCH, offsetof(struct mw_sample, cpu_ns)
+	};
 	snprintf(title, sizeof(title), "min-wait %d/%dus switches/request",
 		 MW_MIN_EVENTS, MW_MIN_WAIT_US);
-	csw = epb_result_new(11, "minwait.csw", title, "switches/request",
-			     false);
-	plain_cpu = epb_result_new(11, "minwait.plain.cpu",
-				   "no min-wait CPU/request", "ns/request",
-				   false);
-	plain_csw = epb_result_new(11, "minwait.plain.csw",
-				   "no min-wait switches/request",
-				   "switches/request", false);
+	rows[1] = (struct epb_row){
+		epb_result_new(11, "minwait.csw", title, "switches/request",
+			       false),
+		MW_BATCH, offsetof(struct mw_sample, switches)
+	};
+	rows[2] = (struct epb_row){
+		epb_result_new(11, "minwait.plain.cpu",
+			       "no min-wait CPU/request", "ns/request", false),
+		MW_PLAIN, offsetof(struct mw_sample, cpu_ns)
+	};
+	rows[3] = (struct epb_row){
+		epb_result_new(11, "minwait.plain.csw",
+			       "no min-wait switches/request",
+			       "switches/request", false),
+		MW_PLAIN, offsetof(struct mw_sample, switches)
+	};
 	snprintf(title, sizeof(title), "min-wait %d/%dus events/wait",
 		 MW_MIN_EVENTS, MW_MIN_WAIT_US);
-	batch = epb_result_new(11, "minwait.events_per_wait", title,
-			       "events/wait", true);
-	all[0] = cpu;
-	all[1] = csw;
-	all[2] = plain_cpu;
-	all[3] = plain_csw;
-	all[4] = batch;
+	rows[4] = (struct epb_row){
+		epb_result_new(11, "minwait.events_per_wait", title,
+			       "events/wait", true),
+		MW_BATCH, offsetof(struct mw_sample, per_wait)
+	};
 
 	/* Warm-up, every consumer. */
 	for (int m = 0; m < MW_NR_MODES; m++)
@@ -229,7 +238,7 @@ void epb_case_minwait(void)
 		struct mw_sample s[MW_NR_MODES];
 
 		for (int i = 0; i < MW_NR_MODES; i++) {
-			int m = (rep + i) % MW_NR_MODES;
+			int m = epb_rep_mode(rep, i, MW_NR_MODES);
 
 			s[m] = mw_run(m, MW_RATE, MW_SECONDS);
 			epb_log("    rep %d %-18s %8.0f ns/req %6.3f sw/req "
@@ -237,31 +246,25 @@ void epb_case_minwait(void)
 				mw_names[m], s[m].cpu_ns, s[m].switches,
 				s[m].per_wait, s[m].requests);
 		}
-		epb_result_add(cpu, EPB_NATIVE, s[MW_NATIVE].cpu_ns);
-		epb_result_add(cpu, EPB_EPOLLMOD, s[MW_BATCH].cpu_ns);
-		epb_result_add(csw, EPB_NATIVE, s[MW_NATIVE].switches);
-		epb_result_add(csw, EPB_EPOLLMOD, s[MW_BATCH].switches);
-		epb_result_add(plain_cpu, EPB_NATIVE, s[MW_NATIVE].cpu_ns);
-		epb_result_add(plain_cpu, EPB_EPOLLMOD, s[MW_PLAIN].cpu_ns);
-		epb_result_add(plain_csw, EPB_NATIVE, s[MW_NATIVE].switches);
-		epb_result_add(plain_csw, EPB_EPOLLMOD, s[MW_PLAIN].switches);
-		epb_result_add(batch, EPB_NATIVE, s[MW_NATIVE].per_wait);
-		epb_result_add(batch, EPB_EPOLLMOD, s[MW_BATCH].per_wait);
+		epb_rows_add(rows, 5, s, sizeof(s[0]), MW_NATIVE);
 	}
 	for (int i = 0; i < 5; i++) {
-		snprintf(all[i]->params, sizeof(all[i]->params),
+		struct epb_result *r = rows[i].r;
+		bool plain = rows[i].mode == MW_PLAIN;
+
+		snprintf(r->params, sizeof(r->params),
 			 "{\"rate\": %d, \"fds\": %d, \"seconds\": %g, "
 			 "\"min_events\": %d, \"min_wait_us\": %d}",
 			 MW_RATE, MW_FDS, MW_SECONDS,
-			 i == 2 || i == 3 ? 0 : MW_MIN_EVENTS,
-			 i == 2 || i == 3 ? 0 : MW_MIN_WAIT_US);
-		snprintf(all[i]->notes, sizeof(all[i]->notes),
+			 plain ? 0 : MW_MIN_EVENTS,
+			 plain ? 0 : MW_MIN_WAIT_US);
+		snprintf(r->notes, sizeof(r->notes),
 			 "consumer thread only (getrusage RUSAGE_THREAD): CPU "
 			 "= utime + stime, switches = nvcsw + nivcsw, per "
 			 "request read; producer paced on the other CPU; "
 			 "epollmod side: %s",
-			 i == 2 || i == 3 ? "epollmod_wait(), no batching" :
+			 plain ? "epollmod_wait(), no batching" :
 			 "epollmod_wait_batch()");
-		epb_result_log(all[i]);
+		epb_result_log(r);
 	}
 }

@@ -289,6 +289,43 @@ static void epm_item_ws_destroy(struct epm_item *item)
 /* ---------------------------------------------------------------------- */
 /* Hooks on the watched files' wait queues                                 */
 
+/* A task in epm_wait(), on ep->wq. */
+struct epm_waiter {
+	wait_queue_entry_t wait;
+	struct epm_instance *ep;
+	const struct epm_wait_spec *spec;
+};
+
+/*
+ * A batching waiter that would find too few ready, before its min_wait is
+ * over, is not woken: it would only sleep again, and its own timer ends
+ * the sleep at min_deadline. Any context.
+ */
+static bool epm_waiter_declines(struct epm_waiter *w)
+{
+	const struct epm_wait_spec *spec = w->spec;
+
+	return spec->min_events > 1 &&
+	       READ_ONCE(w->ep->nready) < spec->min_events &&
+	       (!spec->min_deadline || ktime_get() < spec->min_deadline);
+}
+
+/*
+ * Does a waiter on ep->wq take a wakeup now? An EPOLLEXCLUSIVE queue
+ * must go on to another instance if not. Under ep->lock.
+ */
+static bool epm_wq_takes(struct epm_instance *ep)
+{
+	wait_queue_entry_t *wait;
+
+	lockdep_assert_held(&ep->lock);
+	list_for_each_entry(wait, &ep->wq.head, entry)
+		if (!epm_waiter_declines(container_of(wait, struct epm_waiter,
+						      wait)))
+			return true;
+	return false;
+}
+
 /*
  * Wake ep's pollers on behalf of @item, whose file just reported on
  * @whead.
@@ -353,7 +390,8 @@ static int epm_hook_wake(wait_queue_entry_t *wait, unsigned int mode,
 
 	/* Waiters and pollers queue themselves under ep->lock: no barrier. */
 	if (waitqueue_active(&ep->wq)) {
-		if ((item->events & EPOLLEXCLUSIVE) && !(pollflags & POLLFREE)) {
+		if ((item->events & EPOLLEXCLUSIVE) && !(pollflags & POLLFREE) &&
+		    epm_wq_takes(ep)) {
 			__poll_t inout = pollflags & (EPOLLIN | EPOLLOUT);
 
 			switch (inout) {
@@ -384,13 +422,6 @@ out:
 		epm_item_wake_pollers(ep, item, whead);
 	if (!(item->events & EPOLLEXCLUSIVE))
 		woke_exclusive = 1;
-	else if (woke_exclusive && ep->fifo_exclusive)
-		/*
-		 * Round robin among the instances sharing @whead: the next
-		 * wakeup tries the others first. The wake stops at us (we
-		 * woke an exclusive waiter), so moving our entry is safe.
-		 */
-		list_move_tail(&wait->entry, &whead->head);
 
 	if (pollflags & POLLFREE) {
 		/*
@@ -689,6 +720,39 @@ __poll_t epm_item_poll_file(struct epm_item *item, struct file *file,
 	return epm_item_poll(item, file, &pt, depth, may_block);
 }
 
+/*
+ * EPOLLMOD_OPT_FIFO_EXCLUSIVE: an exclusive item that delivered moves
+ * its hooks behind the other instances' on the watched file's queues, so
+ * that the next wakeup tries them first. Not from the callback: a wake
+ * that goes on past us would meet our entry again. Under ep->mtx.
+ */
+static void epm_hooks_to_back(struct epm_item *item)
+{
+	struct file *file = epm_item_pin(item);
+	struct epm_hook *hook;
+
+	/* Pinned, the file's close cannot unhook the item meanwhile. */
+	if (!file)
+		return;
+	for (hook = item->hooks; hook; hook = hook->next) {
+		wait_queue_head_t *whead;
+		unsigned long flags;
+
+		rcu_read_lock();
+		/* Pairs with the release in epm_hook_wake() on POLLFREE. */
+		whead = smp_load_acquire(&hook->whead);
+		if (whead) {
+			spin_lock_irqsave(&whead->lock, flags);
+			if (READ_ONCE(hook->whead))
+				list_move_tail(&hook->wait.entry,
+					       &whead->head);
+			spin_unlock_irqrestore(&whead->lock, flags);
+		}
+		rcu_read_unlock();
+	}
+	fput(file);
+}
+
 /* epm_item_poll() of a file we do not hold: 0 if it is being released. */
 static __poll_t epm_item_poll_pinned(struct epm_item *item, poll_table *pt,
 				     int depth, bool may_block)
@@ -759,6 +823,9 @@ static int epm_harvest(struct epm_instance *ep, void __user *out,
 				continue;
 			}
 			delivered++;
+			if ((item->events & EPOLLEXCLUSIVE) &&
+			    ep->fifo_exclusive)
+				epm_hooks_to_back(item);
 			if (item->events & EPOLLONESHOT)
 				item->outcome = EPM_DISARM;
 			else if (!(item->events & EPOLLET))
@@ -1057,13 +1124,6 @@ void epm_modify(struct epm_instance *ep, struct epm_item *item,
 /* ---------------------------------------------------------------------- */
 /* Waiting                                                                 */
 
-/* A task in epm_wait(), on ep->wq. */
-struct epm_waiter {
-	wait_queue_entry_t wait;
-	struct epm_instance *ep;
-	const struct epm_wait_spec *spec;
-};
-
 /*
  * Wake the waiter and take its entry off the queue, even when it was
  * already awake: the wait loop never reuses an entry, and a waiter woken
@@ -1073,18 +1133,10 @@ static int epm_waiter_wake(wait_queue_entry_t *wait, unsigned int mode,
 			   int sync, void *key)
 {
 	struct epm_waiter *w = container_of(wait, struct epm_waiter, wait);
-	const struct epm_wait_spec *spec = w->spec;
 	int ret;
 
-	/*
-	 * A batching waiter that would find too few ready, before its
-	 * min_wait is over, is not woken: it would only sleep again. The
-	 * wakeup goes on to the next waiter (0 is not an exclusive wake).
-	 * Its own timer ends the sleep at min_deadline.
-	 */
-	if (spec->min_events > 1 &&
-	    READ_ONCE(w->ep->nready) < spec->min_events &&
-	    (!spec->min_deadline || ktime_get() < spec->min_deadline))
+	/* It would only sleep again: the wakeup goes on to the next one. */
+	if (epm_waiter_declines(w))
 		return 0;
 	ret = default_wake_function(wait, mode, sync, key);
 
@@ -1252,6 +1304,7 @@ void epm_show_fdinfo(struct seq_file *m, struct file *file)
 	mutex_lock(&ep->mtx);
 	for (rbp = rb_first_cached(&ep->items); rbp; rbp = rb_next(rbp)) {
 		struct epm_item *item = rb_entry(rbp, struct epm_item, node);
+		struct inode *inode;
 		struct file *tfile;
 
 		if (item->knote) {
@@ -1259,7 +1312,6 @@ void epm_show_fdinfo(struct seq_file *m, struct file *file)
 			continue;
 		}
 		tfile = epm_item_pin(item);
-		struct inode *inode;
 
 		/* Linux forgets a watch when its file closes. */
 		if (!tfile)

@@ -32,7 +32,9 @@
  * under the signalled process's siglock. See core.c for the rest.
  */
 
+#include <linux/cred.h>
 #include <linux/file.h>
+#include <linux/hashtable.h>
 #include <linux/hrtimer.h>
 #include <linux/net.h>
 #include <linux/pid.h>
@@ -87,7 +89,7 @@ struct epm_knote {
 	struct hrtimer timer;		/* TIMER */
 	ktime_t period;			/* TIMER: 0 when one-shot */
 	bool timer_charged;		/* TIMER: counted in the user's limit */
-	struct list_head signal_node;	/* SIGNAL: on epm_signal_knotes */
+	struct hlist_node signal_node;	/* SIGNAL: in epm_signal_knotes */
 	struct epm_knote *next_dead;	/* one-shot: delivered, to delete */
 };
 
@@ -148,7 +150,13 @@ static struct epm_knote *epm_knote_find(struct epm_instance *ep, s16 filter,
 /* ---------------------------------------------------------------------- */
 /* Signals                                                                 */
 
-static LIST_HEAD(epm_signal_knotes);
+/*
+ * The signal knotes, by the process that registered them: a signal walks
+ * only its process's bucket.
+ */
+#define EPM_SIGNAL_HASH_BITS	8
+static DEFINE_HASHTABLE(epm_signal_knotes, EPM_SIGNAL_HASH_BITS);
+static atomic_t epm_signal_nr = ATOMIC_INIT(0);
 static DEFINE_SPINLOCK(epm_signal_lock);
 static struct tracepoint *epm_signal_tp;
 
@@ -166,14 +174,15 @@ static void epm_signal_generated(void *data, int sig,
 	unsigned long flags;
 	struct pid *tgid;
 
-	if (list_empty_careful(&epm_signal_knotes))
+	if (!atomic_read(&epm_signal_nr))
 		return;
 	if (result == TRACE_SIGNAL_IGNORED && sig == SIGCHLD &&
 	    task->sighand->action[SIGCHLD - 1].sa.sa_handler == SIG_IGN)
 		return;
 	tgid = task_tgid(task);
 	spin_lock_irqsave(&epm_signal_lock, flags);
-	list_for_each_entry(kn, &epm_signal_knotes, signal_node) {
+	hash_for_each_possible(epm_signal_knotes, kn, signal_node,
+			       (unsigned long)tgid) {
 		struct epm_instance *ep = kn->item.ep;
 		bool active;
 
@@ -290,6 +299,18 @@ static void epm_timer_start(struct epm_knote *kn,
 /* ---------------------------------------------------------------------- */
 /* Processes                                                               */
 
+/*
+ * The status wait() reports for @task, the leader of a process that
+ * exited: the group's, when the process exited as a group.
+ */
+static int epm_wait_status(struct task_struct *task)
+{
+	struct signal_struct *sig = task->signal;
+
+	return READ_ONCE(sig->flags) & SIGNAL_GROUP_EXIT ?
+	       READ_ONCE(sig->group_exit_code) : READ_ONCE(task->exit_code);
+}
+
 /* Has @kn's process exited? Under RCU; records its status once. */
 static bool epm_proc_check(struct epm_knote *kn)
 {
@@ -303,7 +324,7 @@ static bool epm_proc_check(struct epm_knote *kn)
 		exited = true;
 	if (exited && !kn->exited) {
 		kn->exited = true;
-		kn->status = task ? READ_ONCE(task->exit_code) : 0;
+		kn->status = task ? epm_wait_status(task) : 0;
 	}
 	return exited;
 }
@@ -331,6 +352,16 @@ static int epm_proc_wake(wait_queue_entry_t *wait, unsigned int mode,
 /* ---------------------------------------------------------------------- */
 /* What a file has for READ and WRITE                                      */
 
+/*
+ * An IPv4 or IPv6 socket of @type and @protocol: only then are its
+ * protocol's structures (tcp_sock, udp_sock) what the socket is.
+ */
+static bool epm_sk_inet(const struct sock *sk, int type, int protocol)
+{
+	return (sk->sk_family == AF_INET || sk->sk_family == AF_INET6) &&
+	       sk->sk_type == type && sk->sk_protocol == protocol;
+}
+
 static s64 epm_sock_readable(struct sock *sk)
 {
 	struct sk_buff_head *queue = &sk->sk_receive_queue;
@@ -339,12 +370,13 @@ static s64 epm_sock_readable(struct sock *sk)
 
 	if (sk->sk_family == AF_UNIX)
 		return max_t(long, unix_inq_len(sk), 0);
-	if (sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP)
+	if (epm_sk_inet(sk, SOCK_STREAM, IPPROTO_TCP))
 		return max(tcp_inq(sk), 0);
 	if (sk->sk_type != SOCK_DGRAM)
 		return sk_rmem_alloc_get(sk);
 	/* A datagram socket: the next datagram, as FIONREAD tells. */
-	if (sk->sk_protocol == IPPROTO_UDP || sk->sk_protocol == IPPROTO_UDPLITE) {
+	if (epm_sk_inet(sk, SOCK_DGRAM, IPPROTO_UDP) ||
+	    epm_sk_inet(sk, SOCK_DGRAM, IPPROTO_UDPLITE)) {
 		struct sk_buff_head *reader = &udp_sk(sk)->reader_queue;
 
 		spin_lock_bh(&reader->lock);
@@ -365,17 +397,26 @@ static s64 epm_sock_readable(struct sock *sk)
 
 static s64 epm_sock_writable(struct sock *sk)
 {
-	if (sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP)
+	if (epm_sk_inet(sk, SOCK_STREAM, IPPROTO_TCP))
 		return max(sk_stream_wspace(sk), 0);
 	return max_t(s64, READ_ONCE(sk->sk_sndbuf) - sk_wmem_alloc_get(sk), 0);
 }
 
-static s64 epm_pipe_readable(struct pipe_inode_info *pipe)
+/*
+ * The bytes in a pipe. Where the caller may not sleep on the pipe's
+ * mutex (a ->poll() of the kqueue, see core.c) and it is busy, one byte
+ * per buffer in use: enough to say whether it is readable.
+ */
+static s64 epm_pipe_readable(struct pipe_inode_info *pipe, bool may_block)
 {
 	unsigned int head, tail, mask;
 	s64 len = 0;
 
-	mutex_lock(&pipe->mutex);
+	if (!may_block && !mutex_trylock(&pipe->mutex))
+		return pipe_occupancy(READ_ONCE(pipe->head),
+				      READ_ONCE(pipe->tail));
+	if (may_block)
+		mutex_lock(&pipe->mutex);
 	head = pipe->head;
 	tail = pipe->tail;
 	mask = pipe->ring_size - 1;
@@ -406,7 +447,8 @@ static s64 epm_knote_lowat(const struct epm_knote *kn)
  * has nothing to report.
  */
 static bool epm_file_event(const struct epm_knote *kn, struct file *file,
-			   __poll_t revents, struct epollmod_kev *kev)
+			   __poll_t revents, struct epollmod_kev *kev,
+			   bool may_block)
 {
 	struct inode *inode = file_inode(file);
 	bool read = kn->filter == EPOLLMOD_EVFILT_READ;
@@ -441,7 +483,7 @@ static bool epm_file_event(const struct epm_knote *kn, struct file *file,
 		struct pipe_inode_info *pipe = file->private_data;
 
 		if (read) {
-			data = epm_pipe_readable(pipe);
+			data = epm_pipe_readable(pipe, may_block);
 			eof = revents & EPOLLHUP;
 			ready = data >= epm_knote_lowat(kn);
 		} else {
@@ -505,7 +547,7 @@ static bool epm_knote_peek(struct epm_knote *kn, struct epollmod_kev *kev,
 		if (!file)
 			return false;
 		revents = epm_item_poll_file(&kn->item, file, depth, may_block);
-		ready = epm_file_event(kn, file, revents, kev);
+		ready = epm_file_event(kn, file, revents, kev, may_block);
 		fput(file);
 		return ready;
 	}
@@ -711,12 +753,13 @@ static void epm_user_touch(struct epm_knote *kn,
 			kn->fflags = ffl;
 			break;
 		}
-		/* A modify with EV_CLEAR resets the trigger, as the BSDs. */
-		if (kev->flags & EPOLLMOD_EV_CLEAR)
-			kn->triggered = false;
 	}
 	if (trigger)
 		kn->triggered = true;
+	/* A modify with EV_CLEAR resets the trigger, after it, as the BSDs. */
+	if (!created && (kev->flags & EPOLLMOD_EV_CLEAR))
+		kn->triggered = false;
+	trigger = kn->triggered;
 	spin_unlock_irq(&ep->lock);
 	if (trigger && !kn->disabled)
 		epm_item_activate(&kn->item);
@@ -783,7 +826,9 @@ static int epm_knote_attach(struct epm_knote *kn, struct epm_kq_change *c)
 		return 0;
 	case EPOLLMOD_EVFILT_SIGNAL:
 		spin_lock_irqsave(&epm_signal_lock, flags);
-		list_add(&kn->signal_node, &epm_signal_knotes);
+		hash_add(epm_signal_knotes, &kn->signal_node,
+			 (unsigned long)kn->pid);
+		atomic_inc(&epm_signal_nr);
 		spin_unlock_irqrestore(&epm_signal_lock, flags);
 		return 0;
 	}
@@ -808,7 +853,7 @@ static int epm_knote_create(struct epm_instance *ep, struct epm_kq_change *c,
 	kn->sfflags = kev->fflags;
 	kn->sdata = kev->data;
 	kn->disabled = kev->flags & EPOLLMOD_EV_DISABLE;
-	INIT_LIST_HEAD(&kn->signal_node);
+	INIT_HLIST_NODE(&kn->signal_node);
 
 	switch (kn->filter) {
 	case EPOLLMOD_EVFILT_READ:
@@ -887,6 +932,21 @@ static bool epm_knote_modify(struct epm_knote *kn, struct epm_kq_change *c)
 }
 
 /*
+ * May the caller learn how @task ends (its exit status)? If it may signal
+ * it, by kill(2)'s rule on credentials. Under RCU.
+ */
+static bool epm_may_watch(struct task_struct *task)
+{
+	const struct cred *cred = current_cred(), *tcred = __task_cred(task);
+
+	return uid_eq(cred->euid, tcred->suid) ||
+	       uid_eq(cred->euid, tcred->uid) ||
+	       uid_eq(cred->uid, tcred->suid) ||
+	       uid_eq(cred->uid, tcred->uid) ||
+	       ns_capable(tcred->user_ns, CAP_KILL);
+}
+
+/*
  * Check what a change names before any lock: its filter, its fd, its
  * timer, its process. Takes the references @c holds.
  */
@@ -894,6 +954,7 @@ static int epm_kq_change_prepare(struct epm_instance *ep,
 				 struct epm_kq_change *c)
 {
 	struct epollmod_kev *kev = &c->kev;
+	struct task_struct *task;
 	int err;
 
 	switch (kev->filter) {
@@ -931,9 +992,10 @@ static int epm_kq_change_prepare(struct epm_instance *ep,
 		c->pid = find_get_pid(kev->ident);
 		if (!c->pid)
 			return -ESRCH;
-		/* A process, not one of its threads. */
+		/* A process, not one of its threads, that we may signal. */
 		rcu_read_lock();
-		err = pid_task(c->pid, PIDTYPE_TGID) ? 0 : -ESRCH;
+		task = pid_task(c->pid, PIDTYPE_TGID);
+		err = !task ? -ESRCH : epm_may_watch(task) ? 0 : -EACCES;
 		rcu_read_unlock();
 		return err;
 	}
@@ -979,7 +1041,8 @@ static int epm_kq_change(struct epm_instance *ep, struct epm_kq_change *c)
 		err = -ENOENT;
 		goto out;
 	}
-	if (!(kev->flags & EPOLLMOD_EV_ADD) && (kev->flags & EPOLLMOD_EV_DELETE)) {
+	/* On an existing knote, EV_DELETE wins over EV_ADD, as FreeBSD's. */
+	if (kev->flags & EPOLLMOD_EV_DELETE) {
 		epm_remove(ep, &kn->item);
 		goto out;
 	}
@@ -1102,9 +1165,10 @@ static void epm_knote_release(struct epm_knote *kn)
 		if (kn->timer_charged)
 			epm_user_uncharge_timer(kn->item.ep->user);
 	}
-	if (!list_empty(&kn->signal_node)) {
+	if (hash_hashed(&kn->signal_node)) {
 		spin_lock_irqsave(&epm_signal_lock, flags);
-		list_del_init(&kn->signal_node);
+		hash_del(&kn->signal_node);
+		atomic_dec(&epm_signal_nr);
 		spin_unlock_irqrestore(&epm_signal_lock, flags);
 	}
 	put_pid(kn->pid);

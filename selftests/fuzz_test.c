@@ -234,6 +234,13 @@ static unsigned long some_command(struct fuzz *f, void *arg)
 	/* kevent() blocks without a timeout: a kqueue's ready knote may be gone. */
 	if (cmd == EPOLLMOD_IOC_KEVENT && !u->kevent.timeout)
 		u->kevent.timeout = (uintptr_t)(f->buf + ZERO_TIMESPEC);
+	/* Batching waits for more than the one ready event: no timeout. */
+	if (cmd == EPOLLMOD_IOC_WAIT && u->wait.min_events > 1) {
+		u->wait.flags &= ~EPOLLMOD_WAIT_TIMESPEC;
+		u->wait.timeout_ms = 0;
+	}
+	if (cmd == EPOLLMOD_IOC_KEVENT && u->kevent.min_events > 1)
+		u->kevent.timeout = (uintptr_t)(f->buf + ZERO_TIMESPEC);
 	return cmd;
 }
 
@@ -244,7 +251,9 @@ static bool allowed(int err)
 	case EPERM: case EEXIST: case ENOENT: case ELOOP: case ENOSPC:
 	case ENOMEM: case EINTR:
 	/* kqueue: a busy KQUEUE, a process gone, a filter not offered */
-	case EBUSY: case ESRCH: case EOPNOTSUPP:
+	case EBUSY: case ESRCH: case EOPNOTSUPP: case EACCES:
+	/* a wait told not to sleep (EPOLLMOD_*_TRY) */
+	case EAGAIN:
 		return true;
 	}
 	return false;

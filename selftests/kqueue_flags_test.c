@@ -15,112 +15,99 @@
 
 KQ_FIXTURE(kqueue_flags);
 
-/* A native epoll watching @fd for EPOLLIN with @extra. */
-static int native_watch(int fd, uint32_t extra)
+/*
+ * A pipe whose read end has a knote of @flags and @udata, and is watched
+ * by a native epoll instance (returned) for EPOLLIN | @extra.
+ */
+static int watch_both(struct __test_metadata *_metadata, int kq, int p[2],
+		      uint32_t extra, unsigned short flags, void *udata)
 {
-	struct epoll_event ev = { .events = EPOLLIN | extra };
-	int ep = epoll_create1(EPOLL_CLOEXEC);
+	int ep;
 
-	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
-		return -1;
+	ASSERT_EQ(0, pipe_new(p));
+	ep = native_watch(p[0], extra);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, kq_change(kq, p[0], EVFILT_READ, flags, 0, 0, udata));
 	return ep;
 }
 
-static int native_poll(int ep)
+/* The kqueue reports @fd's knote once, and native epoll its item. */
+static void both_report(struct __test_metadata *_metadata, int kq, int ep,
+			int fd, unsigned short flags, intptr_t data,
+			void *udata)
 {
-	struct epoll_event ev;
+	struct kevent ev[2];
 
-	POISON(ev);
-	return epoll_wait(ep, &ev, 1, 0);
+	ASSERT_EQ(1, kq_poll(kq, ev, 2));
+	EXPECT_KEV(ev[0], fd, EVFILT_READ, flags, 0, data, udata);
+	EXPECT_EQ(1, native_poll(ep));
+}
+
+/* Neither reports anything. */
+static void both_quiet(struct __test_metadata *_metadata, int kq, int ep)
+{
+	struct kevent ev[2];
+
+	EXPECT_EQ(0, kq_poll(kq, ev, 2));
+	EXPECT_EQ(0, native_poll(ep));
 }
 
 TEST_F(kqueue_flags, level_repeats_until_consumed)
 {
-	struct kevent ev[2];
 	int p[2], ep;
 
-	ASSERT_EQ(0, pipe_new(p));
-	ep = native_watch(p[0], 0);
-	ASSERT_LE(0, ep);
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD, 0, 0,
-			       UD(1)));
+	ep = watch_both(_metadata, self->kq, p, 0, EV_ADD, UD(1));
 	ASSERT_EQ(0, write_n(p[1], 2));
-	for (int i = 0; i < 3; i++) {
-		ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-		EXPECT_KEV(ev[0], p[0], EVFILT_READ, EV_ADD, 0, 2, UD(1));
-		EXPECT_EQ(1, native_poll(ep));
-	}
+	for (int i = 0; i < 3; i++)
+		both_report(_metadata, self->kq, ep, p[0], EV_ADD, 2, UD(1));
 	ASSERT_EQ(2, read_all(p[0]));
-	EXPECT_EQ(0, kq_poll(self->kq, ev, 2));
-	EXPECT_EQ(0, native_poll(ep));
+	both_quiet(_metadata, self->kq, ep);
 }
 
 TEST_F(kqueue_flags, clear_reports_each_change_once)
 {
-	struct kevent ev[2];
 	int p[2], ep;
 
-	ASSERT_EQ(0, pipe_new(p));
-	ep = native_watch(p[0], EPOLLET);
-	ASSERT_LE(0, ep);
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR,
-			       0, 0, UD(2)));
-	EXPECT_EQ(0, kq_poll(self->kq, ev, 2));
-	EXPECT_EQ(0, native_poll(ep));
+	ep = watch_both(_metadata, self->kq, p, EPOLLET,
+			EV_ADD | EV_CLEAR, UD(2));
+	both_quiet(_metadata, self->kq, ep);
 	ASSERT_EQ(0, write_n(p[1], 3));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 3, UD(2));
-	EXPECT_EQ(1, native_poll(ep));
+	both_report(_metadata, self->kq, ep, p[0], EV_ADD | EV_CLEAR,
+		    3, UD(2));
 	/* nothing new: nothing, though still readable */
-	EXPECT_EQ(0, kq_poll(self->kq, ev, 2));
-	EXPECT_EQ(0, native_poll(ep));
+	both_quiet(_metadata, self->kq, ep);
 	/* another write is another change, though nothing was read */
 	ASSERT_EQ(0, write_n(p[1], 2));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 5, UD(2));
-	EXPECT_EQ(1, native_poll(ep));
-	EXPECT_EQ(0, kq_poll(self->kq, ev, 2));
-	EXPECT_EQ(0, native_poll(ep));
+	both_report(_metadata, self->kq, ep, p[0], EV_ADD | EV_CLEAR,
+		    5, UD(2));
+	both_quiet(_metadata, self->kq, ep);
 }
 
 /* Changes before a delivery make one event. */
 TEST_F(kqueue_flags, clear_coalesces_changes)
 {
-	struct kevent ev[2];
 	int p[2], ep;
 
-	ASSERT_EQ(0, pipe_new(p));
-	ep = native_watch(p[0], EPOLLET);
-	ASSERT_LE(0, ep);
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR,
-			       0, 0, UD(2)));
+	ep = watch_both(_metadata, self->kq, p, EPOLLET,
+			EV_ADD | EV_CLEAR, UD(2));
 	for (int i = 0; i < 4; i++)
 		ASSERT_EQ(0, write_n(p[1], 1));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 4, UD(2));
-	EXPECT_EQ(1, native_poll(ep));
-	EXPECT_EQ(0, kq_poll(self->kq, ev, 2));
-	EXPECT_EQ(0, native_poll(ep));
+	both_report(_metadata, self->kq, ep, p[0], EV_ADD | EV_CLEAR,
+		    4, UD(2));
+	both_quiet(_metadata, self->kq, ep);
 }
 
 TEST_F(kqueue_flags, oneshot_delivers_once_then_deleted)
 {
-	struct kevent ev[2];
 	int p[2], ep;
 
-	ASSERT_EQ(0, pipe_new(p));
-	ep = native_watch(p[0], EPOLLONESHOT);
-	ASSERT_LE(0, ep);
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ,
-			       EV_ADD | EV_ONESHOT, 0, 0, UD(3)));
+	ep = watch_both(_metadata, self->kq, p, EPOLLONESHOT,
+			EV_ADD | EV_ONESHOT, UD(3));
 	ASSERT_EQ(0, write_n(p[1], 1));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], p[0], EVFILT_READ, EV_ADD | EV_ONESHOT, 0, 1,
-		   UD(3));
-	EXPECT_EQ(1, native_poll(ep));
+	both_report(_metadata, self->kq, ep, p[0], EV_ADD | EV_ONESHOT,
+		    1, UD(3));
 	ASSERT_EQ(0, write_n(p[1], 1));
-	EXPECT_EQ(0, kq_poll(self->kq, ev, 2));
-	EXPECT_EQ(0, native_poll(ep));
+	both_quiet(_metadata, self->kq, ep);
 	/* unlike EPOLLONESHOT's disarmed item, the knote is gone */
 	errno = 0;
 	EXPECT_EQ(-1, kq_change(self->kq, p[0], EVFILT_READ, EV_DELETE, 0, 0,
@@ -130,23 +117,16 @@ TEST_F(kqueue_flags, oneshot_delivers_once_then_deleted)
 
 TEST_F(kqueue_flags, dispatch_disables_after_delivery)
 {
-	struct kevent ev[2];
 	int p[2], ep;
 
-	ASSERT_EQ(0, pipe_new(p));
-	ep = native_watch(p[0], EPOLLONESHOT);
-	ASSERT_LE(0, ep);
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ,
-			       EV_ADD | EV_DISPATCH, 0, 0, UD(4)));
+	ep = watch_both(_metadata, self->kq, p, EPOLLONESHOT,
+			EV_ADD | EV_DISPATCH, UD(4));
 	ASSERT_EQ(0, write_n(p[1], 1));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], p[0], EVFILT_READ, EV_ADD | EV_DISPATCH, 0, 1,
-		   UD(4));
-	EXPECT_EQ(1, native_poll(ep));
+	both_report(_metadata, self->kq, ep, p[0], EV_ADD | EV_DISPATCH,
+		    1, UD(4));
 	/* still readable, and more comes: nothing while disabled */
 	ASSERT_EQ(0, write_n(p[1], 1));
-	EXPECT_EQ(0, kq_poll(self->kq, ev, 2));
-	EXPECT_EQ(0, native_poll(ep));
+	both_quiet(_metadata, self->kq, ep);
 }
 
 TEST_F(kqueue_flags, dispatch_enable_rearms)
@@ -155,11 +135,8 @@ TEST_F(kqueue_flags, dispatch_enable_rearms)
 	struct kevent ev[2];
 	int p[2], ep;
 
-	ASSERT_EQ(0, pipe_new(p));
-	ep = native_watch(p[0], EPOLLONESHOT);
-	ASSERT_LE(0, ep);
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ,
-			       EV_ADD | EV_DISPATCH, 0, 0, UD(4)));
+	ep = watch_both(_metadata, self->kq, p, EPOLLONESHOT,
+			EV_ADD | EV_DISPATCH, UD(4));
 	ASSERT_EQ(0, write_n(p[1], 1));
 	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
 	EXPECT_EQ(1, native_poll(ep));
@@ -167,12 +144,9 @@ TEST_F(kqueue_flags, dispatch_enable_rearms)
 			       UD(5)));
 	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_MOD, p[0], &nev));
 	/* level: still readable, so reported again, with the new udata */
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], p[0], EVFILT_READ, EV_ADD | EV_DISPATCH, 0, 1,
-		   UD(5));
-	EXPECT_EQ(1, native_poll(ep));
-	EXPECT_EQ(0, kq_poll(self->kq, ev, 2));
-	EXPECT_EQ(0, native_poll(ep));
+	both_report(_metadata, self->kq, ep, p[0], EV_ADD | EV_DISPATCH,
+		    1, UD(5));
+	both_quiet(_metadata, self->kq, ep);
 }
 
 /* The re-arm rides in the next call: EV_ENABLE and the event in one. */
@@ -181,9 +155,7 @@ TEST_F(kqueue_flags, dispatch_enable_and_collect_in_one_call)
 	struct kevent ch, ev[2];
 	int p[2];
 
-	ASSERT_EQ(0, pipe_new(p));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ,
-			       EV_ADD | EV_DISPATCH, 0, 0, UD(4)));
+	ASSERT_EQ(0, kq_pipe(self->kq, p, EV_ADD | EV_DISPATCH, UD(4)));
 	ASSERT_EQ(0, write_n(p[1], 1));
 	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
 	ch = kev(p[0], EVFILT_READ, EV_ENABLE, 0, 0, UD(5));
@@ -198,9 +170,7 @@ TEST_F(kqueue_flags, disable_drops_pending_event)
 	struct kevent ev[2];
 	int p[2];
 
-	ASSERT_EQ(0, pipe_new(p));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD, 0, 0,
-			       UD(6)));
+	ASSERT_EQ(0, kq_pipe(self->kq, p, EV_ADD, UD(6)));
 	ASSERT_EQ(0, write_n(p[1], 1));
 	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_DISABLE, 0, 0,
 			       UD(6)));
@@ -213,9 +183,7 @@ TEST_F(kqueue_flags, enable_reports_source_active_while_disabled)
 	struct kevent ev[2];
 	int p[2];
 
-	ASSERT_EQ(0, pipe_new(p));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD, 0, 0,
-			       UD(6)));
+	ASSERT_EQ(0, kq_pipe(self->kq, p, EV_ADD, UD(6)));
 	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_DISABLE, 0, 0,
 			       UD(6)));
 	ASSERT_EQ(0, write_n(p[1], 2));
@@ -232,9 +200,8 @@ TEST_F(kqueue_flags, clear_enable_reports_change_while_disabled)
 	struct kevent ev[2];
 	int p[2];
 
-	ASSERT_EQ(0, pipe_new(p));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ,
-			       EV_ADD | EV_CLEAR | EV_DISABLE, 0, 0, UD(6)));
+	ASSERT_EQ(0, kq_pipe(self->kq, p, EV_ADD | EV_CLEAR | EV_DISABLE,
+			     UD(6)));
 	ASSERT_EQ(0, write_n(p[1], 2));
 	EXPECT_EQ(0, kq_poll(self->kq, ev, 2));
 	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ENABLE, 0, 0,
@@ -265,9 +232,7 @@ TEST_F(kqueue_flags, delete_drops_pending_event)
 	struct kevent ev[2];
 	int p[2];
 
-	ASSERT_EQ(0, pipe_new(p));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD, 0, 0,
-			       UD(8)));
+	ASSERT_EQ(0, kq_pipe(self->kq, p, EV_ADD, UD(8)));
 	ASSERT_EQ(0, write_n(p[1], 1));
 	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_DELETE, 0, 0,
 			       NULL));
@@ -279,9 +244,7 @@ TEST_F(kqueue_flags, delete_disabled_knote)
 {
 	int p[2];
 
-	ASSERT_EQ(0, pipe_new(p));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ,
-			       EV_ADD | EV_DISABLE, 0, 0, NULL));
+	ASSERT_EQ(0, kq_pipe(self->kq, p, EV_ADD | EV_DISABLE, NULL));
 	EXPECT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_DELETE, 0, 0,
 			       NULL));
 	errno = 0;
@@ -290,17 +253,26 @@ TEST_F(kqueue_flags, delete_disabled_knote)
 	EXPECT_EQ(ENOENT, errno);
 }
 
-TEST_F(kqueue_flags, returned_flags_drop_enable)
+/*
+ * A readable pipe's knote added with @flags, udata 9: its event comes
+ * back with @returned.
+ */
+static void returned_flags(struct __test_metadata *_metadata, int kq,
+			   unsigned short flags, unsigned short returned)
 {
 	struct kevent ev[2];
 	int p[2];
 
 	ASSERT_EQ(0, pipe_new(p));
 	ASSERT_EQ(0, write_n(p[1], 1));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ,
-			       EV_ADD | EV_ENABLE, 0, 0, UD(9)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], p[0], EVFILT_READ, EV_ADD, 0, 1, UD(9));
+	ASSERT_EQ(0, kq_change(kq, p[0], EVFILT_READ, flags, 0, 0, UD(9)));
+	ASSERT_EQ(1, kq_poll(kq, ev, 2));
+	EXPECT_KEV(ev[0], p[0], EVFILT_READ, returned, 0, 1, UD(9));
+}
+
+TEST_F(kqueue_flags, returned_flags_drop_enable)
+{
+	returned_flags(_metadata, self->kq, EV_ADD | EV_ENABLE, EV_ADD);
 }
 
 /* EV_RECEIPT sticks to the knote and comes back with its events. */
@@ -322,31 +294,37 @@ TEST_F(kqueue_flags, returned_flags_keep_receipt)
 /* Every sticky flag at once comes back as given. */
 TEST_F(kqueue_flags, returned_flags_keep_sticky_ones)
 {
-	struct kevent ev[2];
-	int p[2];
-
-	ASSERT_EQ(0, pipe_new(p));
-	ASSERT_EQ(0, write_n(p[1], 1));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ,
-			       EV_ADD | EV_CLEAR | EV_DISPATCH, 0, 0, UD(9)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], p[0], EVFILT_READ, EV_ADD | EV_CLEAR | EV_DISPATCH,
-		   0, 1, UD(9));
+	returned_flags(_metadata, self->kq, EV_ADD | EV_CLEAR | EV_DISPATCH,
+		       EV_ADD | EV_CLEAR | EV_DISPATCH);
 }
 
-TEST_F(kqueue_flags, modify_replaces_udata)
+/*
+ * A readable pipe's knote added with @first (udata 1), then modified with
+ * @second (udata 2): the modify's flags and udata come back @reports
+ * times; with @then_none, nothing more after them.
+ */
+static void modify_read_knote(struct __test_metadata *_metadata, int kq,
+			      unsigned short first, unsigned short second,
+			      int reports, bool then_none)
 {
 	struct kevent ev[2];
 	int p[2];
 
 	ASSERT_EQ(0, pipe_new(p));
 	ASSERT_EQ(0, write_n(p[1], 1));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD, 0, 0,
-			       UD(1)));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD, 0, 0,
-			       UD(2)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], p[0], EVFILT_READ, EV_ADD, 0, 1, UD(2));
+	ASSERT_EQ(0, kq_change(kq, p[0], EVFILT_READ, first, 0, 0, UD(1)));
+	ASSERT_EQ(0, kq_change(kq, p[0], EVFILT_READ, second, 0, 0, UD(2)));
+	for (int i = 0; i < reports; i++) {
+		ASSERT_EQ(1, kq_poll(kq, ev, 2));
+		EXPECT_KEV(ev[0], p[0], EVFILT_READ, second, 0, 1, UD(2));
+	}
+	if (then_none)
+		EXPECT_EQ(0, kq_poll(kq, ev, 2));
+}
+
+TEST_F(kqueue_flags, modify_replaces_udata)
+{
+	modify_read_knote(_metadata, self->kq, EV_ADD, EV_ADD, 1, false);
 }
 
 /* Any successful change replaces udata: here a bare EV_DISABLE. */
@@ -370,53 +348,21 @@ TEST_F(kqueue_flags, disable_enable_replace_udata)
 /* A modify without EV_ONESHOT makes the knote level again. */
 TEST_F(kqueue_flags, modify_replaces_oneshot)
 {
-	struct kevent ev[2];
-	int p[2];
-
-	ASSERT_EQ(0, pipe_new(p));
-	ASSERT_EQ(0, write_n(p[1], 1));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ,
-			       EV_ADD | EV_ONESHOT, 0, 0, UD(1)));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD, 0, 0,
-			       UD(2)));
-	for (int i = 0; i < 2; i++) {
-		ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-		EXPECT_KEV(ev[0], p[0], EVFILT_READ, EV_ADD, 0, 1, UD(2));
-	}
+	modify_read_knote(_metadata, self->kq, EV_ADD | EV_ONESHOT, EV_ADD, 2,
+			  false);
 }
 
 TEST_F(kqueue_flags, modify_replaces_clear)
 {
-	struct kevent ev[2];
-	int p[2];
-
-	ASSERT_EQ(0, pipe_new(p));
-	ASSERT_EQ(0, write_n(p[1], 1));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR,
-			       0, 0, UD(1)));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD, 0, 0,
-			       UD(2)));
-	for (int i = 0; i < 2; i++) {
-		ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-		EXPECT_KEV(ev[0], p[0], EVFILT_READ, EV_ADD, 0, 1, UD(2));
-	}
+	modify_read_knote(_metadata, self->kq, EV_ADD | EV_CLEAR, EV_ADD, 2,
+			  false);
 }
 
 /* ... and one with EV_CLEAR makes a level knote edge. */
 TEST_F(kqueue_flags, modify_adds_clear)
 {
-	struct kevent ev[2];
-	int p[2];
-
-	ASSERT_EQ(0, pipe_new(p));
-	ASSERT_EQ(0, write_n(p[1], 1));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD, 0, 0,
-			       UD(1)));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR,
-			       0, 0, UD(2)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 1, UD(2));
-	EXPECT_EQ(0, kq_poll(self->kq, ev, 2));
+	modify_read_knote(_metadata, self->kq, EV_ADD, EV_ADD | EV_CLEAR, 1,
+			  true);
 }
 
 /* A modify replaces the filter's data: here a NOTE_LOWAT threshold. */
@@ -481,9 +427,7 @@ TEST_F(kqueue_flags, two_kqueues_both_report)
 	struct kevent ev[2];
 
 	ASSERT_LE(0, kq2);
-	ASSERT_EQ(0, pipe_new(p));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD, 0, 0,
-			       UD(1)));
+	ASSERT_EQ(0, kq_pipe(self->kq, p, EV_ADD, UD(1)));
 	ASSERT_EQ(0, kq_change(kq2, p[0], EVFILT_READ, EV_ADD, 0, 0, UD(2)));
 	ASSERT_EQ(0, write_n(p[1], 1));
 	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
@@ -500,9 +444,7 @@ TEST_F(kqueue_flags, two_kqueues_independent)
 
 	ASSERT_LE(0, kq2);
 	ASSERT_LE(0, kq3);
-	ASSERT_EQ(0, pipe_new(p));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD, 0, 0,
-			       UD(1)));
+	ASSERT_EQ(0, kq_pipe(self->kq, p, EV_ADD, UD(1)));
 	ASSERT_EQ(0, kq_change(kq2, p[0], EVFILT_READ, EV_ADD | EV_DISABLE,
 			       0, 0, UD(2)));
 	ASSERT_EQ(0, kq_change(kq3, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0,
@@ -529,9 +471,7 @@ TEST_F(kqueue_flags, several_events_capped_by_nevents)
 	int p[3][2], seen = 0, n;
 
 	for (int i = 0; i < 3; i++) {
-		ASSERT_EQ(0, pipe_new(p[i]));
-		ASSERT_EQ(0, kq_change(self->kq, p[i][0], EVFILT_READ, EV_ADD,
-				       0, 0, UD(i)));
+		ASSERT_EQ(0, kq_pipe(self->kq, p[i], EV_ADD, UD(i)));
 		ASSERT_EQ(0, write_n(p[i][1], i + 1));
 	}
 	ASSERT_EQ(2, kq_poll(self->kq, ev, 2));
@@ -585,9 +525,7 @@ TEST_F(kqueue_flags, clear_events_left_over_stay_pending)
 	int p[3][2], seen = 0;
 
 	for (int i = 0; i < 3; i++) {
-		ASSERT_EQ(0, pipe_new(p[i]));
-		ASSERT_EQ(0, kq_change(self->kq, p[i][0], EVFILT_READ,
-				       EV_ADD | EV_CLEAR, 0, 0, UD(i)));
+		ASSERT_EQ(0, kq_pipe(self->kq, p[i], EV_ADD | EV_CLEAR, UD(i)));
 		ASSERT_EQ(0, write_n(p[i][1], 1));
 	}
 	for (int i = 0; i < 3; i++) {

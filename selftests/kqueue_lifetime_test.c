@@ -34,32 +34,13 @@ FIXTURE_TEARDOWN(kqueue_lifetime)
 		write_text(MAX_USER_TIMERS, self->saved);
 }
 
-/* A native epoll watching @fd for EPOLLIN. */
-static int native_watch(int fd)
-{
-	struct epoll_event ev = ev_of(EPOLLIN, 1);
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-
-	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
-		return -1;
-	return ep;
-}
-
-static int native_poll(int ep)
-{
-	struct epoll_event ev;
-
-	POISON(ev);
-	return epoll_wait(ep, &ev, 1, 0);
-}
-
 TEST_F(kqueue_lifetime, last_close_ends_knote)
 {
 	struct kevent ev[2];
 	int p[2], ep;
 
 	ASSERT_EQ(0, pipe_new(p));
-	ep = native_watch(p[0]);
+	ep = native_watch(p[0], 0);
 	ASSERT_LE(0, ep);
 	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD, 0, 0,
 			       UD(1)));
@@ -75,7 +56,7 @@ TEST_F(kqueue_lifetime, dup_keeps_knote)
 	int p[2], ep, keep;
 
 	ASSERT_EQ(0, pipe_new(p));
-	ep = native_watch(p[0]);
+	ep = native_watch(p[0], 0);
 	ASSERT_LE(0, ep);
 	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD, 0, 0,
 			       UD(1)));
@@ -151,9 +132,7 @@ TEST_F(kqueue_lifetime, last_close_ends_knotes_in_every_kqueue)
 	struct kevent ev[2];
 
 	ASSERT_LE(0, kq2);
-	ASSERT_EQ(0, pipe_new(p));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD, 0, 0,
-			       UD(1)));
+	ASSERT_EQ(0, kq_pipe(self->kq, p, EV_ADD, UD(1)));
 	ASSERT_EQ(0, kq_change(kq2, p[0], EVFILT_READ, EV_ADD, 0, 0, UD(2)));
 	ASSERT_EQ(0, kq_change(kq2, p[1], EVFILT_WRITE, EV_ADD, 0, 0, UD(3)));
 	ASSERT_EQ(0, write_n(p[1], 1));
@@ -184,6 +163,16 @@ static void *wait_thread(void *p)
 	return NULL;
 }
 
+/* @w's thread started and asleep in its kevent() call. */
+static void start_waiter(struct __test_metadata *_metadata, struct waiter *w,
+			 pthread_t *t)
+{
+	ASSERT_EQ(0, pthread_create(t, NULL, wait_thread, w));
+	while (!__atomic_load_n(&w->tid, __ATOMIC_SEQ_CST))
+		sleep_ms(1);
+	ASSERT_EQ(0, wait_until_sleeping(w->tid));
+}
+
 /* Closing a watched file while a thread waits: its knote is gone. */
 TEST_F(kqueue_lifetime, close_watched_fd_during_wait)
 {
@@ -191,15 +180,10 @@ TEST_F(kqueue_lifetime, close_watched_fd_during_wait)
 	pthread_t t;
 	int p[2];
 
-	ASSERT_EQ(0, pipe_new(p));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD, 0, 0,
-			       UD(1)));
+	ASSERT_EQ(0, kq_pipe(self->kq, p, EV_ADD, UD(1)));
 	ASSERT_EQ(0, kq_change(self->kq, 2, EVFILT_USER, EV_ADD, 0, 0,
 			       UD(2)));
-	ASSERT_EQ(0, pthread_create(&t, NULL, wait_thread, &w));
-	while (!__atomic_load_n(&w.tid, __ATOMIC_SEQ_CST))
-		sleep_ms(1);
-	ASSERT_EQ(0, wait_until_sleeping(w.tid));
+	start_waiter(_metadata, &w, &t);
 	close(p[0]);
 	ASSERT_EQ(0, kq_change(self->kq, 2, EVFILT_USER, 0, NOTE_TRIGGER, 0,
 			       UD(2)));
@@ -215,13 +199,8 @@ TEST_F(kqueue_lifetime, close_peer_during_wait_wakes_eof)
 	pthread_t t;
 	int p[2];
 
-	ASSERT_EQ(0, pipe_new(p));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD, 0, 0,
-			       UD(1)));
-	ASSERT_EQ(0, pthread_create(&t, NULL, wait_thread, &w));
-	while (!__atomic_load_n(&w.tid, __ATOMIC_SEQ_CST))
-		sleep_ms(1);
-	ASSERT_EQ(0, wait_until_sleeping(w.tid));
+	ASSERT_EQ(0, kq_pipe(self->kq, p, EV_ADD, UD(1)));
+	start_waiter(_metadata, &w, &t);
 	close(p[1]);
 	pthread_join(t, NULL);
 	ASSERT_EQ(1, w.n);
@@ -238,15 +217,10 @@ TEST_F(kqueue_lifetime, close_kqueue_during_wait)
 	pthread_t t;
 	int p[2];
 
-	ASSERT_EQ(0, pipe_new(p));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD, 0, 0,
-			       UD(1)));
+	ASSERT_EQ(0, kq_pipe(self->kq, p, EV_ADD, UD(1)));
 	ASSERT_EQ(0, kq_change(self->kq, 1, EVFILT_TIMER, EV_ADD, 0, 60000,
 			       UD(2)));
-	ASSERT_EQ(0, pthread_create(&t, NULL, wait_thread, &w));
-	while (!__atomic_load_n(&w.tid, __ATOMIC_SEQ_CST))
-		sleep_ms(1);
-	ASSERT_EQ(0, wait_until_sleeping(w.tid));
+	start_waiter(_metadata, &w, &t);
 	close(self->kq);
 	pthread_join(t, NULL);
 	self->kq = -1;

@@ -53,9 +53,7 @@ TEST_F(kqueue_nest, poll_readable_with_level_source)
 	struct kevent ev[2];
 	int p[2];
 
-	ASSERT_EQ(0, pipe_new(p));
-	ASSERT_EQ(0, kq_change(self->kq, p[0], EVFILT_READ, EV_ADD, 0, 0,
-			       NULL));
+	ASSERT_EQ(0, kq_pipe(self->kq, p, EV_ADD, NULL));
 	EXPECT_EQ(0, poll_in(self->kq, 0));
 	ASSERT_EQ(0, write_n(p[1], 1));
 	EXPECT_EQ(POLLIN, poll_in(self->kq, 0));

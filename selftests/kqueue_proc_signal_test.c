@@ -4,7 +4,8 @@
  * data, once; native epoll on a pidfd of the same child agrees on when.
  * EVFILT_SIGNAL: the count of a signal's deliveries since the last
  * report, the signal itself untouched (handlers run, blocked ones stay
- * pending), and the errnos of a pid or a signal that is not there.
+ * pending), SIGCHLD counted at its default action but not at SIG_IGN, and
+ * the errnos of a pid or a signal that is not there.
  */
 #include "lib/harness.h"
 
@@ -285,6 +286,74 @@ TEST_F(kqueue_proc_signal, signal_realtime_counted)
 	EXPECT_EQ(3, handled);
 	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
 	EXPECT_KEV(ev[0], SIGRTMIN, EVFILT_SIGNAL, SIG_FLAGS, 0, 3, UD(9));
+}
+
+/* Sets SIGCHLD's action to @handler, the old one in @old: 0, or -1. */
+static int sigchld_action(void (*handler)(int), struct sigaction *old)
+{
+	struct sigaction sa = { .sa_handler = handler };
+
+	return sigaction(SIGCHLD, &sa, old);
+}
+
+/*
+ * SIGCHLD at SIG_DFL is dropped by Linux as ignored, but it is sent and
+ * has an action (the default), so it counts, as on FreeBSD.
+ */
+TEST_F(kqueue_proc_signal, signal_sigchld_default_counted)
+{
+	struct sigaction old;
+	struct kevent ev[2];
+	int go[2], status;
+	unsigned char code = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, sigchld_action(SIG_DFL, &old));
+	ASSERT_EQ(0, kq_change(self->kq, SIGCHLD, EVFILT_SIGNAL, EV_ADD, 0, 0,
+			       UD(11)));
+	pid = child_waiting(go);
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(0, kq_poll(self->kq, ev, 2));
+	ASSERT_EQ(1, write(go[1], &code, 1));
+	/* reaped: its SIGCHLD was sent before it could be */
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
+	EXPECT_KEV(ev[0], SIGCHLD, EVFILT_SIGNAL, SIG_FLAGS, 0, 1, UD(11));
+	EXPECT_EQ(0, kq_poll(self->kq, ev, 2));
+	ASSERT_EQ(0, sigaction(SIGCHLD, &old, NULL));
+}
+
+/*
+ * SIGCHLD at SIG_IGN: children are reaped by the kernel and the parent
+ * gets no SIGCHLD, so nothing counts.
+ */
+TEST_F(kqueue_proc_signal, signal_sigchld_ignored_not_counted)
+{
+	struct sigaction old;
+	struct kevent ev[2];
+	int go[2], status, pfd;
+	unsigned char code = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, sigchld_action(SIG_IGN, &old));
+	ASSERT_EQ(0, kq_change(self->kq, SIGCHLD, EVFILT_SIGNAL, EV_ADD, 0, 0,
+			       UD(12)));
+	pid = child_waiting(go);
+	ASSERT_LT(0, pid);
+	pfd = pidfd(pid);
+	ASSERT_LE(0, pfd);
+	ASSERT_EQ(1, write(go[1], &code, 1));
+	/*
+	 * Blocks until the child is gone: reaped by the kernel once its
+	 * parent was notified, so no SIGCHLD can come after this.
+	 */
+	errno = 0;
+	EXPECT_EQ(-1, waitpid(pid, &status, 0));
+	EXPECT_EQ(ECHILD, errno);
+	EXPECT_TRUE(native_events(pfd, EPOLLIN) & EPOLLIN);
+	EXPECT_EQ(0, kq_poll(self->kq, ev, 2));
+	close(pfd);
+	ASSERT_EQ(0, sigaction(SIGCHLD, &old, NULL));
 }
 
 TEST_F(kqueue_proc_signal, signal_zero_einval)

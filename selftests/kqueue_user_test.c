@@ -20,6 +20,17 @@ static int user(int kq, uintptr_t id, unsigned short flags,
 	return kq_change(kq, id, EVFILT_USER, flags, fflags, 0, udata);
 }
 
+/* One event is pending: user knote 1's, as given. */
+static void user_reported(struct __test_metadata *_metadata, int kq,
+			  unsigned short flags, unsigned int fflags,
+			  void *udata)
+{
+	struct kevent ev[2];
+
+	ASSERT_EQ(1, kq_poll(kq, ev, 2));
+	EXPECT_KEV(ev[0], 1, EVFILT_USER, flags, fflags, 0, udata);
+}
+
 TEST_F(kqueue_user, not_active_until_triggered)
 {
 	struct kevent ev[2];
@@ -30,44 +41,31 @@ TEST_F(kqueue_user, not_active_until_triggered)
 
 TEST_F(kqueue_user, trigger_delivers)
 {
-	struct kevent ev[2];
-
 	ASSERT_EQ(0, user(self->kq, 1, EV_ADD, 0, UD(1)));
 	ASSERT_EQ(0, user(self->kq, 1, 0, NOTE_TRIGGER, UD(1)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD, 0, 0, UD(1));
+	user_reported(_metadata, self->kq, EV_ADD, 0, UD(1));
 }
 
 TEST_F(kqueue_user, trigger_in_add)
 {
-	struct kevent ev[2];
-
 	ASSERT_EQ(0, user(self->kq, 1, EV_ADD, NOTE_TRIGGER, UD(1)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD, 0, 0, UD(1));
+	user_reported(_metadata, self->kq, EV_ADD, 0, UD(1));
 }
 
 /* A change's data is not the event's: delivered data is 0. */
 TEST_F(kqueue_user, delivered_data_is_0)
 {
-	struct kevent ev[2];
-
 	ASSERT_EQ(0, kq_change(self->kq, 1, EVFILT_USER, EV_ADD, NOTE_TRIGGER,
 			       1234, UD(1)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD, 0, 0, UD(1));
+	user_reported(_metadata, self->kq, EV_ADD, 0, UD(1));
 }
 
 /* Without EV_CLEAR or EV_DISPATCH a triggered event stays triggered. */
 TEST_F(kqueue_user, level_stays_triggered)
 {
-	struct kevent ev[2];
-
 	ASSERT_EQ(0, user(self->kq, 1, EV_ADD, NOTE_TRIGGER, UD(1)));
-	for (int i = 0; i < 3; i++) {
-		ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-		EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD, 0, 0, UD(1));
-	}
+	for (int i = 0; i < 3; i++)
+		user_reported(_metadata, self->kq, EV_ADD, 0, UD(1));
 }
 
 TEST_F(kqueue_user, clear_delivers_once_per_trigger)
@@ -77,9 +75,7 @@ TEST_F(kqueue_user, clear_delivers_once_per_trigger)
 	ASSERT_EQ(0, user(self->kq, 1, EV_ADD | EV_CLEAR, 0, UD(1)));
 	for (int i = 0; i < 2; i++) {
 		ASSERT_EQ(0, user(self->kq, 1, 0, NOTE_TRIGGER, UD(1)));
-		ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-		EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0,
-			   UD(1));
+		user_reported(_metadata, self->kq, EV_ADD | EV_CLEAR, 0, UD(1));
 		EXPECT_EQ(0, kq_poll(self->kq, ev, 2));
 	}
 }
@@ -91,8 +87,7 @@ TEST_F(kqueue_user, triggers_before_delivery_merge)
 	ASSERT_EQ(0, user(self->kq, 1, EV_ADD | EV_CLEAR, 0, UD(1)));
 	for (int i = 0; i < 3; i++)
 		ASSERT_EQ(0, user(self->kq, 1, 0, NOTE_TRIGGER, UD(1)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, UD(1));
+	user_reported(_metadata, self->kq, EV_ADD | EV_CLEAR, 0, UD(1));
 	EXPECT_EQ(0, kq_poll(self->kq, ev, 2));
 }
 
@@ -102,8 +97,7 @@ TEST_F(kqueue_user, oneshot_delivers_once_then_deleted)
 
 	ASSERT_EQ(0, user(self->kq, 1, EV_ADD | EV_ONESHOT, NOTE_TRIGGER,
 			  UD(1)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD | EV_ONESHOT, 0, 0, UD(1));
+	user_reported(_metadata, self->kq, EV_ADD | EV_ONESHOT, 0, UD(1));
 	EXPECT_EQ(0, kq_poll(self->kq, ev, 2));
 	errno = 0;
 	EXPECT_EQ(-1, user(self->kq, 1, 0, NOTE_TRIGGER, NULL));
@@ -116,8 +110,7 @@ TEST_F(kqueue_user, dispatch_disables_after_delivery)
 
 	ASSERT_EQ(0, user(self->kq, 1, EV_ADD | EV_DISPATCH, NOTE_TRIGGER,
 			  UD(1)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD | EV_DISPATCH, 0, 0, UD(1));
+	user_reported(_metadata, self->kq, EV_ADD | EV_DISPATCH, 0, UD(1));
 	EXPECT_EQ(0, kq_poll(self->kq, ev, 2));
 }
 
@@ -141,8 +134,7 @@ TEST_F(kqueue_user, dispatch_enable_and_trigger_delivers)
 			  UD(1)));
 	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
 	ASSERT_EQ(0, user(self->kq, 1, EV_ENABLE, NOTE_TRIGGER, UD(2)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD | EV_DISPATCH, 0, 0, UD(2));
+	user_reported(_metadata, self->kq, EV_ADD | EV_DISPATCH, 0, UD(2));
 	EXPECT_EQ(0, kq_poll(self->kq, ev, 2));
 }
 
@@ -155,8 +147,7 @@ TEST_F(kqueue_user, trigger_while_disabled_delivered_on_enable)
 	ASSERT_EQ(0, user(self->kq, 1, 0, NOTE_TRIGGER, UD(2)));
 	EXPECT_EQ(0, kq_poll(self->kq, ev, 2));
 	ASSERT_EQ(0, user(self->kq, 1, EV_ENABLE, 0, UD(3)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD, 0, 0, UD(3));
+	user_reported(_metadata, self->kq, EV_ADD, 0, UD(3));
 }
 
 TEST_F(kqueue_user, disable_drops_pending_event)
@@ -181,95 +172,71 @@ TEST_F(kqueue_user, delete_drops_pending_event)
 /* A bare NOTE_TRIGGER is a modify: it replaces udata. */
 TEST_F(kqueue_user, bare_trigger_replaces_udata)
 {
-	struct kevent ev[2];
-
 	ASSERT_EQ(0, user(self->kq, 1, EV_ADD, 0, UD(1)));
 	ASSERT_EQ(0, user(self->kq, 1, 0, NOTE_TRIGGER, UD(2)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD, 0, 0, UD(2));
+	user_reported(_metadata, self->kq, EV_ADD, 0, UD(2));
+}
+
+/*
+ * A knote added with NOTE_FFCOPY | @initial, then triggered with @op
+ * (NOTE_FFOR, NOTE_FFAND...) | @arg: its event's fflags are @expected.
+ */
+static void fflags_op(struct __test_metadata *_metadata, int kq,
+		      unsigned int initial, unsigned int op, unsigned int arg,
+		      unsigned int expected)
+{
+	ASSERT_EQ(0, user(kq, 1, EV_ADD, NOTE_FFCOPY | initial, UD(1)));
+	ASSERT_EQ(0, user(kq, 1, 0, op | NOTE_TRIGGER | arg, UD(1)));
+	user_reported(_metadata, kq, EV_ADD, expected, UD(1));
 }
 
 TEST_F(kqueue_user, ffcopy_sets_fflags)
 {
-	struct kevent ev[2];
-
-	ASSERT_EQ(0, user(self->kq, 1, EV_ADD, NOTE_FFCOPY | 0x5, UD(1)));
-	ASSERT_EQ(0, user(self->kq, 1, 0, NOTE_FFCOPY | NOTE_TRIGGER | 0x123,
-			  UD(1)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD, 0x123, 0, UD(1));
+	fflags_op(_metadata, self->kq, 0x5, NOTE_FFCOPY, 0x123, 0x123);
 }
 
 TEST_F(kqueue_user, ffor_ors_fflags)
 {
-	struct kevent ev[2];
-
-	ASSERT_EQ(0, user(self->kq, 1, EV_ADD, NOTE_FFCOPY | 0x1, UD(1)));
-	ASSERT_EQ(0, user(self->kq, 1, 0, NOTE_FFOR | NOTE_TRIGGER | 0x4,
-			  UD(1)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD, 0x5, 0, UD(1));
+	fflags_op(_metadata, self->kq, 0x1, NOTE_FFOR, 0x4, 0x5);
 }
 
 TEST_F(kqueue_user, ffand_ands_fflags)
 {
-	struct kevent ev[2];
-
-	ASSERT_EQ(0, user(self->kq, 1, EV_ADD, NOTE_FFCOPY | 0x7, UD(1)));
-	ASSERT_EQ(0, user(self->kq, 1, 0, NOTE_FFAND | NOTE_TRIGGER | 0x15,
-			  UD(1)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD, 0x5, 0, UD(1));
+	fflags_op(_metadata, self->kq, 0x7, NOTE_FFAND, 0x15, 0x5);
 }
 
 TEST_F(kqueue_user, ffnop_keeps_fflags)
 {
-	struct kevent ev[2];
-
-	ASSERT_EQ(0, user(self->kq, 1, EV_ADD, NOTE_FFCOPY | 0x9, UD(1)));
-	ASSERT_EQ(0, user(self->kq, 1, 0, NOTE_FFNOP | NOTE_TRIGGER | 0x6,
-			  UD(1)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD, 0x9, 0, UD(1));
+	fflags_op(_metadata, self->kq, 0x9, NOTE_FFNOP, 0x6, 0x9);
 }
 
 /* Only the low 24 bits are kept and delivered; NOTE_TRIGGER is not. */
 TEST_F(kqueue_user, fflags_low_24_bits_only)
 {
-	struct kevent ev[2];
-
 	ASSERT_EQ(0, user(self->kq, 1, EV_ADD,
 			  NOTE_FFCOPY | NOTE_TRIGGER | 0x3effffff, UD(1)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD, NOTE_FFLAGSMASK, 0, UD(1));
+	user_reported(_metadata, self->kq, EV_ADD, NOTE_FFLAGSMASK, UD(1));
 }
 
 /* fflags combine across triggers, while the event waits. */
 TEST_F(kqueue_user, fflags_accumulate_before_delivery)
 {
-	struct kevent ev[2];
-
 	ASSERT_EQ(0, user(self->kq, 1, EV_ADD | EV_CLEAR, 0, UD(1)));
 	ASSERT_EQ(0, user(self->kq, 1, 0, NOTE_FFOR | NOTE_TRIGGER | 0x10,
 			  UD(1)));
 	ASSERT_EQ(0, user(self->kq, 1, 0, NOTE_FFOR | NOTE_TRIGGER | 0x02,
 			  UD(1)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0x12, 0, UD(1));
+	user_reported(_metadata, self->kq, EV_ADD | EV_CLEAR, 0x12, UD(1));
 }
 
 /* EV_CLEAR resets fflags after delivery. */
 TEST_F(kqueue_user, clear_resets_fflags)
 {
-	struct kevent ev[2];
-
 	ASSERT_EQ(0, user(self->kq, 1, EV_ADD | EV_CLEAR,
 			  NOTE_FFCOPY | NOTE_TRIGGER | 0x10, UD(1)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0x10, 0, UD(1));
+	user_reported(_metadata, self->kq, EV_ADD | EV_CLEAR, 0x10, UD(1));
 	ASSERT_EQ(0, user(self->kq, 1, 0, NOTE_TRIGGER, UD(1)));
-	ASSERT_EQ(1, kq_poll(self->kq, ev, 2));
-	EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, UD(1));
+	user_reported(_metadata, self->kq, EV_ADD | EV_CLEAR, 0, UD(1));
 }
 
 TEST_F(kqueue_user, idents_independent)

@@ -359,10 +359,14 @@ PUBLIC int epollmod_wait(int epfd, struct epoll_event *events, int maxevents,
 _Static_assert(sizeof(struct timespec) == sizeof(struct __kernel_timespec),
 	       "epollmod_pwait2 passes struct timespec through unchanged");
 
-/* epoll_pwait2(), with the batching of epollmod_wait_batch(). */
+/*
+ * epoll_pwait2(), with the batching of epollmod_wait_batch() and the
+ * change list of epollmod_wait_changes().
+ */
 static int pwait2_batch(int epfd, struct epoll_event *events, int maxevents,
 			const struct timespec *timeout, const sigset_t *sigmask,
-			uint32_t min_events, uint64_t min_wait_ns)
+			uint32_t min_events, uint64_t min_wait_ns,
+			struct epollmod_change *changes, uint32_t nchanges)
 {
 	struct epollmod_wait arg = {
 		.size = sizeof(arg),
@@ -374,6 +378,8 @@ static int pwait2_batch(int epfd, struct epoll_event *events, int maxevents,
 		.sigsetsize = KERNEL_SIGSET_SIZE,
 		.min_events = min_events,
 		.min_wait_ns = min_wait_ns,
+		.changes = nchanges ? uptr(changes) : 0,
+		.nchanges = nchanges,
 	};
 
 	return do_wait(epfd, &arg);
@@ -383,7 +389,8 @@ PUBLIC int epollmod_pwait2(int epfd, struct epoll_event *events, int maxevents,
 			   const struct timespec *timeout,
 			   const sigset_t *sigmask)
 {
-	return pwait2_batch(epfd, events, maxevents, timeout, sigmask, 0, 0);
+	return pwait2_batch(epfd, events, maxevents, timeout, sigmask, 0, 0,
+			    NULL, 0);
 }
 
 int epollmod_batch_args(int min_events, const struct timespec *min_wait,
@@ -424,7 +431,28 @@ PUBLIC int epollmod_wait_batch(int epfd, struct epoll_event *events,
 	if (epollmod_batch_args(min_events, min_wait, &min_wait_ns))
 		return -1;
 	return pwait2_batch(epfd, events, maxevents, timeout, sigmask,
-			    (uint32_t)min_events, min_wait_ns);
+			    (uint32_t)min_events, min_wait_ns, NULL, 0);
+}
+
+PUBLIC int epollmod_wait_changes(int epfd, struct epollmod_change *changes,
+				 int nchanges, struct epoll_event *events,
+				 int maxevents, int min_events,
+				 const struct timespec *min_wait,
+				 const struct timespec *timeout,
+				 const sigset_t *sigmask)
+{
+	uint64_t min_wait_ns;
+
+	/* The library's own arguments, checked before the fd. */
+	if (nchanges < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (epollmod_batch_args(min_events, min_wait, &min_wait_ns))
+		return -1;
+	return pwait2_batch(epfd, events, maxevents, timeout, sigmask,
+			    (uint32_t)min_events, min_wait_ns, changes,
+			    (uint32_t)nchanges);
 }
 
 _Static_assert(EPOLLMOD_FIFO_EXCLUSIVE == EPOLLMOD_OPT_FIFO_EXCLUSIVE,

@@ -21,41 +21,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "tap.h"
+
 using namespace std::chrono_literals;
-
-// Every allocation is counted: a wait must make none.
-static std::atomic<long> allocations;
-
-void *operator new(std::size_t n)
-{
-	allocations.fetch_add(1, std::memory_order_relaxed);
-	if (void *p = std::malloc(n ? n : 1))
-		return p;
-	throw std::bad_alloc();
-}
-void operator delete(void *p) noexcept
-{
-	std::free(p);
-}
-void operator delete(void *p, std::size_t) noexcept
-{
-	std::free(p);
-}
 
 namespace
 {
-
-int failures, tests;
-bool test_failed;
-
-#define EXPECT(cond)                                                     \
-	do {                                                             \
-		if (!(cond)) {                                           \
-			std::printf("# %s:%d: %s\n", __FILE__, __LINE__, \
-				    #cond);                              \
-			test_failed = true;                              \
-		}                                                        \
-	} while (0)
 
 struct efd {
 	int fd;
@@ -269,6 +240,74 @@ void batch_wait()
 	EXPECT(allocations.load() == before);
 }
 
+static_assert(noexcept(std::declval<const epollmod::instance &>().wait(
+	std::declval<std::span<epollmod::change>>(),
+	std::declval<std::span<epollmod::event>>(), std::size_t(0),
+	std::declval<std::chrono::nanoseconds>(),
+	std::declval<std::chrono::nanoseconds>(),
+	std::declval<std::error_code &>())));
+
+// A change list: each change's result is what the same ctl() returns,
+// the changes are made before the wait (a one-shot re-armed by the list
+// is reported by the same call), no allocation. Native: the same ctl()
+// calls, then a wait, which is what the list must equal.
+template <class B>
+void change_list_wait()
+{
+	using epollmod::change;
+	std::error_code ec;
+	auto ep = B::create(ec);
+	efd a(1), b;
+	epollmod::event out[4];
+	const auto one = epollmod::in | epollmod::oneshot;
+	long before = allocations.load();
+
+	if constexpr (batches<B>) {
+		change first[] = {
+			change::add(a.fd, one, 1),
+			change::add(a.fd, one, 2),
+			change::modify(b.fd, epollmod::in, 3),
+			change::remove(b.fd),
+			change::add(b.fd, epollmod::in, 4),
+		};
+		std::memset(out, 0xa5, sizeof(out));
+		EXPECT(ep.wait(first, out, 0, 0ns, 0ns, ec) == 1 && !ec);
+		EXPECT(out[0].data() == 1);
+		EXPECT(!first[0].result());
+		EXPECT(first[1].result() == std::errc::file_exists);
+		EXPECT(first[2].result() ==
+		       std::errc::no_such_file_or_directory);
+		EXPECT(first[3].result() ==
+		       std::errc::no_such_file_or_directory);
+		EXPECT(!first[4].result());
+		// a's one-shot fired: re-armed in the list, seen at once.
+		change rearm[] = {change::modify(a.fd, one, 5)};
+		std::memset(out, 0xa5, sizeof(out));
+		EXPECT(ep.wait(rearm, out, 0, 0ns, 0ns, ec) == 1 && !ec);
+		EXPECT(out[0].data() == 5 && !rearm[0].result());
+		// No changes: the batching wait; a is disarmed again.
+		EXPECT(ep.wait(std::span<change>(), out, 0, 0ns, 0ns, ec) ==
+			       0 &&
+		       !ec);
+	} else {
+		EXPECT(!ep.add(a.fd, one, 1));
+		EXPECT(ep.add(a.fd, one, 2) == std::errc::file_exists);
+		EXPECT(ep.modify(b.fd, epollmod::in, 3) ==
+		       std::errc::no_such_file_or_directory);
+		EXPECT(ep.remove(b.fd) == std::errc::no_such_file_or_directory);
+		EXPECT(!ep.add(b.fd, epollmod::in, 4));
+		std::memset(out, 0xa5, sizeof(out));
+		EXPECT(ep.wait(out, 0ms, ec) == 1 && !ec);
+		EXPECT(out[0].data() == 1);
+		EXPECT(!ep.modify(a.fd, one, 5));
+		std::memset(out, 0xa5, sizeof(out));
+		EXPECT(ep.wait(out, 0ms, ec) == 1 && !ec);
+		EXPECT(out[0].data() == 5);
+		EXPECT(ep.wait(out, 0ms, ec) == 0 && !ec);
+	}
+	EXPECT(allocations.load() == before);
+}
+
 // What a caller may rely on, checked at compile time.
 template <class B>
 struct contract {
@@ -307,24 +346,6 @@ bool module_loaded(std::string &why)
 	return bool(ep);
 }
 
-template <class B>
-void run(const char *backend, const char *name, void (*f)())
-{
-	test_failed = false;
-	f();
-	tests++;
-	std::printf("%sok %d cxx.%s.%s\n", test_failed ? "not " : "", tests,
-		    backend, name);
-	failures += test_failed;
-}
-
-void skip(const char *backend, const char *name, const std::string &why)
-{
-	tests++;
-	std::printf("ok %d # SKIP cxx.%s.%s: %s\n", tests, backend, name,
-		    why.c_str());
-}
-
 #define EACH_TEST(X)                  \
 	X(creates_and_closes)         \
 	X(moves_own_the_fd)           \
@@ -333,7 +354,8 @@ void skip(const char *backend, const char *name, const std::string &why)
 	X(edge_triggered_and_oneshot) \
 	X(timeouts)                   \
 	X(waits_allocate_nothing)     \
-	X(batch_wait)
+	X(batch_wait)                 \
+	X(change_list_wait)
 
 } // namespace
 
@@ -347,20 +369,18 @@ int main()
 	EACH_TEST(COUNT)
 	std::printf("TAP version 13\n1..%d\n", 2 * per_backend);
 
-#define NATIVE(name)                                    \
-	run<epollmod::native_instance>("native", #name, \
-				       name<epollmod::native_instance>);
+#define NATIVE(name) \
+	tap_run("cxx.native", #name, name<epollmod::native_instance>);
 	EACH_TEST(NATIVE)
 	if (!loaded && getenv("EPM_REQUIRE_MODULE")) {
 		std::printf("# epollmod: %s\n", why.c_str());
 		loaded = true; /* run it and let it fail */
 	}
-#define MODULE(name)                                               \
-	if (loaded)                                                \
-		run<epollmod::instance>("epollmod", #name,         \
-					name<epollmod::instance>); \
-	else                                                       \
-		skip("epollmod", #name, why);
+#define MODULE(name)                                                      \
+	if (loaded)                                                       \
+		tap_run("cxx.epollmod", #name, name<epollmod::instance>); \
+	else                                                              \
+		tap_skip("cxx.epollmod", #name, why);
 	EACH_TEST(MODULE)
 	return failures ? 1 : 0;
 }

@@ -22,41 +22,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "tap.h"
+
 using namespace std::chrono_literals;
-
-// Every allocation is counted: kevent() must make none.
-static std::atomic<long> allocations;
-
-void *operator new(std::size_t n)
-{
-	allocations.fetch_add(1, std::memory_order_relaxed);
-	if (void *p = std::malloc(n ? n : 1))
-		return p;
-	throw std::bad_alloc();
-}
-void operator delete(void *p) noexcept
-{
-	std::free(p);
-}
-void operator delete(void *p, std::size_t) noexcept
-{
-	std::free(p);
-}
 
 namespace
 {
-
-int failures, tests;
-bool test_failed;
-
-#define EXPECT(cond)                                                     \
-	do {                                                             \
-		if (!(cond)) {                                           \
-			std::printf("# %s:%d: %s\n", __FILE__, __LINE__, \
-				    #cond);                              \
-			test_failed = true;                              \
-		}                                                        \
-	} while (0)
 
 using kev = struct kevent;
 
@@ -324,23 +295,6 @@ bool module_loaded(std::string &why)
 	return bool(kq);
 }
 
-void run(const char *name, void (*f)())
-{
-	test_failed = false;
-	f();
-	tests++;
-	std::printf("%sok %d kqueue_cxx.%s\n", test_failed ? "not " : "", tests,
-		    name);
-	failures += test_failed;
-}
-
-void skip(const char *name, const std::string &why)
-{
-	tests++;
-	std::printf("ok %d # SKIP kqueue_cxx.%s: %s\n", tests, name,
-		    why.c_str());
-}
-
 #define MODULE_TESTS(X)             \
 	X(creates_and_closes)       \
 	X(moves_own_the_fd)         \
@@ -362,16 +316,16 @@ int main()
 	MODULE_TESTS(COUNT)
 	std::printf("TAP version 13\n1..%d\n", count);
 
-	run("errors_without_module", errors_without_module);
+	tap_run("kqueue_cxx", "errors_without_module", errors_without_module);
 	if (!loaded && getenv("EPM_REQUIRE_MODULE")) {
 		std::printf("# epollmod: %s\n", why.c_str());
 		loaded = true; /* run them and let them fail */
 	}
-#define MODULE(name)              \
-	if (loaded)               \
-		run(#name, name); \
-	else                      \
-		skip(#name, why);
+#define MODULE(name)                                \
+	if (loaded)                                 \
+		tap_run("kqueue_cxx", #name, name); \
+	else                                        \
+		tap_skip("kqueue_cxx", #name, why);
 	MODULE_TESTS(MODULE)
 	return failures ? 1 : 0;
 }

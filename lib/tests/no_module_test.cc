@@ -90,6 +90,23 @@ int main()
 	CHECK_ERR(epollmod_wait_batch(efd, out, 2, 2, &min, &bad_timeout,
 				      nullptr),
 		  EINVAL);
+	// Change lists: the same, a negative count first; a list is not
+	// touched where there is no instance to make it on.
+	epollmod_change ch{EPOLL_CTL_ADD, efd, EPOLLIN, 12345, 0};
+	for (int fd : {efd, ep})
+		CHECK_ERR(epollmod_wait_changes(fd, &ch, 1, out, 2, 0, nullptr,
+						&zero, nullptr),
+			  EINVAL);
+	CHECK_ERR(epollmod_wait_changes(-1, &ch, 1, out, 2, 0, nullptr, &zero,
+					nullptr),
+		  EBADF);
+	CHECK_ERR(epollmod_wait_changes(-1, &ch, -1, out, 2, 0, nullptr, &zero,
+					nullptr),
+		  EINVAL);
+	CHECK_ERR(epollmod_wait_changes(-1, &ch, 1, out, 2, -1, nullptr, &zero,
+					nullptr),
+		  EINVAL);
+	CHECK(ch.result == 12345);
 	CHECK_ERR(epollmod_set_options(-1, 0, nullptr), EBADF);
 	unsigned long long old = 77;
 	CHECK_ERR(epollmod_set_options(efd, 0, &old), EINVAL);

@@ -67,6 +67,35 @@ int64_t native_events(int fd, uint32_t mask)
 	return n ? ev.events : 0;
 }
 
+int kq_pipe(int kq, int p[2], unsigned short flags, void *udata)
+{
+	if (pipe_new(p))
+		return -1;
+	return kq_change(kq, p[0], EVFILT_READ, flags, 0, 0, udata);
+}
+
+int native_watch(int fd, uint32_t extra)
+{
+	struct epoll_event ev = { .events = EPOLLIN | extra, .data.u64 = 1 };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0)
+		return -1;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
+		close(ep);
+		return -1;
+	}
+	return ep;
+}
+
+int native_poll(int ep)
+{
+	struct epoll_event ev;
+
+	memset(&ev, POISON_BYTE, sizeof(ev));
+	return epoll_wait(ep, &ev, 1, 0);
+}
+
 static int bind_loopback(int fd, struct sockaddr_in *addr)
 {
 	socklen_t len = sizeof(*addr);

@@ -43,6 +43,9 @@ int kq_change(int kq, uintptr_t ident, short filter, unsigned short flags,
  */
 int kq_change1(int kq, struct kevent change, struct kevent *out);
 
+/* A new pipe whose read end has an EVFILT_READ knote: 0, or -1. */
+int kq_pipe(int kq, int p[2], unsigned short flags, void *udata);
+
 /* kevent() with no changes into @n poisoned entries, {0, 0} timeout. */
 int kq_poll(int kq, struct kevent *evs, int n);
 
@@ -58,6 +61,15 @@ int kq_call(int kq, const struct kevent *changes, int nchanges,
  * instance, timeout 0: 0 if none, -1 if the fd cannot be added.
  */
 int64_t native_events(int fd, uint32_t mask);
+
+/*
+ * A native epoll instance watching @fd for EPOLLIN | @extra, the other
+ * side of a differential check: its fd, or -1.
+ */
+int native_watch(int fd, uint32_t extra);
+
+/* epoll_wait() on @ep for one event, timeout 0: what it returns. */
+int native_poll(int ep);
 
 /* A bound loopback UDP socket, nonblocking; its peer connected to it. */
 int udp_pair(int fds[2]);

@@ -26,6 +26,8 @@
 #include <sys/epoll.h>
 #include <time.h>
 
+#include <linux/epollmod.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -53,6 +55,23 @@ int epollmod_wait_batch(int epfd, struct epoll_event *events, int maxevents,
 			int min_events, const struct timespec *min_wait,
 			const struct timespec *timeout,
 			const sigset_t *sigmask);
+
+/*
+ * Not in <sys/epoll.h>: epollmod_wait_batch() that first makes nchanges
+ * epoll_ctl() calls, in order, each described by a struct epollmod_change
+ * of <linux/epollmod.h> (op, fd, events, data); each one's result is set
+ * to 0 or the errno epoll_ctl() would set, and a change that fails does
+ * not stop the others. The changes are made even when the wait then times
+ * out. The call itself fails with EFAULT for a list it cannot read or
+ * write, EINVAL for a negative nchanges (before anything else is looked
+ * at); the other errnos are epollmod_wait_batch()'s.
+ */
+int epollmod_wait_changes(int epfd, struct epollmod_change *changes,
+			  int nchanges, struct epoll_event *events,
+			  int maxevents, int min_events,
+			  const struct timespec *min_wait,
+			  const struct timespec *timeout,
+			  const sigset_t *sigmask);
 
 /*
  * Options of an instance (epoll or kqueue), all set at once; *old (unless

@@ -168,6 +168,35 @@ static_assert(sizeof(event) == sizeof(epoll_event) &&
 		      std::is_standard_layout_v<event>,
 	      "wait() hands the kernel's array back unchanged");
 
+// One epoll_ctl() of a wait's change list (epollmod_wait_changes()): made
+// by add(), modify() or remove(); after the wait, result() is what that
+// call returned.
+struct change {
+	epollmod_change raw;
+
+	static change add(int fd, events ev, std::uint64_t data) noexcept
+	{
+		return {{EPOLL_CTL_ADD, fd, ev.bits(), 0, data}};
+	}
+	static change modify(int fd, events ev, std::uint64_t data) noexcept
+	{
+		return {{EPOLL_CTL_MOD, fd, ev.bits(), 0, data}};
+	}
+	static change remove(int fd) noexcept
+	{
+		return {{EPOLL_CTL_DEL, fd, 0, 0, 0}};
+	}
+	std::error_code result() const noexcept
+	{
+		if (raw.result)
+			return {raw.result, category()};
+		return {};
+	}
+};
+static_assert(sizeof(change) == sizeof(epollmod_change) &&
+		      std::is_standard_layout_v<change>,
+	      "a span of changes is the module's array, unchanged");
+
 // The calls an instance is made of, bound at compile time: a call through
 // Calls is a direct call, inlined like any other.
 template <auto Create1, auto Ctl, auto Wait, auto Pwait2>
@@ -200,6 +229,15 @@ struct module_calls
 		return epollmod_wait_batch(epfd, out, max, min_events, min_wait,
 					   timeout, nullptr);
 	}
+	static int wait_changes(int epfd, epollmod_change *changes,
+				int nchanges, epoll_event *out, int max,
+				int min_events, const timespec *min_wait,
+				const timespec *timeout) noexcept
+	{
+		return epollmod_wait_changes(epfd, changes, nchanges, out, max,
+					     min_events, min_wait, timeout,
+					     nullptr);
+	}
 	static int set_options(int fd, unsigned long long options,
 			       unsigned long long *old) noexcept
 	{
@@ -214,12 +252,14 @@ using native_calls =
 // order, round robin, instead of Linux's latest first.
 inline constexpr std::uint64_t fifo_exclusive = EPOLLMOD_FIFO_EXCLUSIVE;
 
-// Calls with the module's batching and options: native epoll has neither,
-// so a native_instance does not offer them (a compile error, not ENOSYS).
+// Calls with the module's batching, change lists and options: native epoll
+// has none, so a native_instance does not offer them (a compile error, not
+// ENOSYS).
 template <class C>
 concept batching_calls = requires
 {
 	C::wait_batch;
+	C::wait_changes;
 	C::set_options;
 };
 
@@ -234,6 +274,31 @@ inline bool to_timespec(std::chrono::nanoseconds d, timespec &ts) noexcept
 	ts.tv_nsec = long(d.count() % 1000000000);
 	return true;
 }
+
+// A batching wait's min_wait (zero or negative: none) and timeout
+// (negative: none), as the C calls take them.
+class batch_times
+{
+public:
+	batch_times(std::chrono::nanoseconds min_wait,
+		    std::chrono::nanoseconds timeout) noexcept
+	    : has_min_(min_wait.count() > 0 && to_timespec(min_wait, min_)),
+	      has_until_(to_timespec(timeout, until_))
+	{
+	}
+	const timespec *min_wait() const noexcept
+	{
+		return has_min_ ? &min_ : nullptr;
+	}
+	const timespec *timeout() const noexcept
+	{
+		return has_until_ ? &until_ : nullptr;
+	}
+
+private:
+	timespec min_{}, until_{};
+	bool has_min_, has_until_;
+};
 } // namespace detail
 
 // An epoll instance. Move-only; the fd is closed by the destructor.
@@ -307,16 +372,34 @@ public:
 	     std::chrono::nanoseconds timeout,
 	     std::error_code &ec) const noexcept requires batching_calls<Calls>
 	{
-		timespec min{}, until{};
-		bool has_min = min_wait.count() > 0 &&
-			       detail::to_timespec(min_wait, min);
-		bool has_until = detail::to_timespec(timeout, until);
+		detail::batch_times t(min_wait, timeout);
 
 		return finish(Calls::wait_batch(fd_.get(), raw(out),
 						clamp(out.size()),
-						clamp(min_events),
-						has_min ? &min : nullptr,
-						has_until ? &until : nullptr),
+						clamp(min_events), t.min_wait(),
+						t.timeout()),
+			      ec);
+	}
+
+	// The batching wait that first makes the changes, in order, as
+	// add(), modify() and remove() would (the module only,
+	// epollmod_wait_changes()): each one's result() is set, and a failed
+	// change does not fail the wait; they are made even when it times
+	// out. No changes: the batching wait above.
+	std::size_t
+	wait(std::span<change> changes, std::span<event> out,
+	     std::size_t min_events, std::chrono::nanoseconds min_wait,
+	     std::chrono::nanoseconds timeout,
+	     std::error_code &ec) const noexcept requires batching_calls<Calls>
+	{
+		detail::batch_times t(min_wait, timeout);
+		// More than an int holds: EINVAL, not a list cut short.
+		int n = changes.size() <= INT32_MAX ? int(changes.size()) : -1;
+
+		return finish(Calls::wait_changes(fd_.get(), raw(changes), n,
+						  raw(out), clamp(out.size()),
+						  clamp(min_events),
+						  t.min_wait(), t.timeout()),
 			      ec);
 	}
 
@@ -355,6 +438,14 @@ private:
 		return out.empty()
 			       ? nullptr
 			       : reinterpret_cast<epoll_event *>(out.data());
+	}
+
+	// The same for change: one epollmod_change, whole.
+	static epollmod_change *raw(std::span<change> changes) noexcept
+	{
+		return changes.empty() ? nullptr
+				       : reinterpret_cast<epollmod_change *>(
+						 changes.data());
 	}
 
 	// An empty span reaches the kernel as maxevents 0: EINVAL, as native.
