@@ -43,8 +43,10 @@
 			 EPOLLMOD_FEAT_FDINFO | EPOLLMOD_FEAT_KQUEUE |	\
 			 EPOLLMOD_FEAT_MIN_WAIT |			\
 			 EPOLLMOD_FEAT_FIFO_EXCLUSIVE |		\
-			 EPOLLMOD_FEAT_WAIT_CHANGES | EPOLLMOD_FEAT_TRY)
+			 EPOLLMOD_FEAT_WAIT_CHANGES | EPOLLMOD_FEAT_TRY |	\
+			 EPOLLMOD_FEAT_RING)
 
+struct epm_ring;
 struct epm_user;
 struct seq_file;
 struct wakeup_source;
@@ -109,6 +111,7 @@ struct epm_item {
 	u8 kind;			/* enum epm_kind */
 	bool rearm;			/* an event came while EPM_TAKEN */
 	bool knote;			/* in a struct epm_knote (kqueue.c) */
+	u16 ring_slot;			/* its slot in ep->ring, 0 if none */
 	/*
 	 * Unhooked and uncharged: its file is closing or it is being
 	 * removed. Set once, under the file's lock.
@@ -137,6 +140,8 @@ struct epm_instance {
 	bool kqueue;
 	/* Exclusive wakeups in arrival order (EPOLLMOD_OPT_FIFO_EXCLUSIVE). */
 	bool fifo_exclusive;
+	/* The ready ring (ring.c): set once, before any item, under @lock. */
+	struct epm_ring *ring;
 	refcount_t ref;			/* the file, one per item, queued @reap_work */
 	struct wakeup_source *ws;	/* held while a scan delivers */
 
@@ -282,6 +287,23 @@ int epm_kqueue_init(struct epm_instance *ep);
 int epm_kevent(struct epm_instance *ep, const struct epollmod_kevent *arg);
 int epm_kqueue_module_init(void);
 void epm_kqueue_module_exit(void);
+
+/* ring.c: the ready ring */
+int epm_ring_setup(struct epm_instance *ep,
+		   struct epollmod_ring_setup __user *uarg);
+void epm_ring_free(struct epm_instance *ep);
+int epm_ring_mmap(struct epm_instance *ep, struct vm_area_struct *vma);
+int epm_ring_attach(struct epm_instance *ep, struct epm_item *item);
+void epm_ring_set_data(struct epm_instance *ep, struct epm_item *item);
+void epm_ring_detach(struct epm_instance *ep, struct epm_item *item);
+bool epm_ring_publish(struct epm_instance *ep, struct epm_item *item,
+		      __poll_t events);
+unsigned int epm_ring_pending(struct epm_instance *ep);
+void epm_ring_refill(struct epm_instance *ep);
+int epm_ring_harvest(struct epm_instance *ep, void __user *out,
+		     int maxevents);
+int epm_ring_wait_harvest(struct epm_instance *ep, void __user *out,
+			  int maxevents);
 
 /* account.c: per-user limits on watches and timers */
 struct epm_user *epm_user_get(void);

@@ -50,6 +50,7 @@
 #define EPOLLMOD_FEAT_FIFO_EXCLUSIVE	_BITULL(10)	/* EPOLLMOD_OPT_FIFO_EXCLUSIVE */
 #define EPOLLMOD_FEAT_WAIT_CHANGES	_BITULL(11)	/* epollmod_wait.changes */
 #define EPOLLMOD_FEAT_TRY		_BITULL(12)	/* EPOLLMOD_{WAIT,KEVENT}_TRY */
+#define EPOLLMOD_FEAT_RING		_BITULL(13)	/* EPOLLMOD_IOC_RING */
 
 /**
  * struct epollmod_info - what the loaded module implements
@@ -96,7 +97,14 @@ struct epollmod_ctl {
  * sleeps pays for the signal-mask dance of a cancellation point.
  */
 #define EPOLLMOD_WAIT_TRY	_BITUL(1)
-#define EPOLLMOD_WAIT_FLAGS	(EPOLLMOD_WAIT_TIMESPEC | EPOLLMOD_WAIT_TRY)
+/*
+ * On an instance with a ready ring: copy no events; return once the ring
+ * holds any, with how many it holds (level-triggered watches taken from
+ * it are polled again first). @events and @maxevents are not used.
+ */
+#define EPOLLMOD_WAIT_RING	_BITUL(2)
+#define EPOLLMOD_WAIT_FLAGS	(EPOLLMOD_WAIT_TIMESPEC | EPOLLMOD_WAIT_TRY | \
+				 EPOLLMOD_WAIT_RING)
 
 /**
  * struct epollmod_wait - arguments of epoll_wait(2), epoll_pwait(2) and
@@ -282,6 +290,65 @@ struct epollmod_options {
 #define EPOLLMOD_KEVENT_TRY	_BITUL(0)
 #define EPOLLMOD_KEVENT_FLAGS	(EPOLLMOD_KEVENT_TRY)
 
+/*
+ * The ready ring: events an epoll instance's watches report, readable by
+ * the process without a system call. EPOLLMOD_IOC_RING sets it up on an
+ * instance that watches nothing yet; mmap(2) of the instance, offset 0,
+ * the size it returns, MAP_SHARED, maps it:
+ *
+ *	struct epollmod_ring_header	at 0
+ *	struct epollmod_ring_slot	[slots] at slots_offset, one a watch
+ *	__u64				[entries] at entries_offset
+ *
+ * The module puts a watch's slot on the ring when its events go from none
+ * to some, so a slot is on it at most once and the ring never overflows:
+ * it ORs the events into the slot's state, writes the entry
+ * (generation << 32 | slot) at tail, then store-releases tail. A consumer
+ * load-acquires tail, reads the entry at head and claims it by a
+ * compare-and-swap of head; then takes the events by a compare-and-swap
+ * of the slot's state to (generation << 32), if the generation is the
+ * entry's (a removed watch's slot has a new one: its entries are
+ * skipped). Level-triggered watches taken from the ring are polled again
+ * when the process next enters a wait; one-shot ones are disarmed once on
+ * the ring. EPOLLWAKEUP is refused on a ring instance (EINVAL).
+ */
+#define EPOLLMOD_RING_MAX_SLOTS	65535
+
+struct epollmod_ring_header {
+	__u32 head;
+	__u32 pad0[15];
+	__u32 tail;
+	__u32 pad1[15];
+};
+
+struct epollmod_ring_slot {
+	__u64 state;	/* generation << 32 | events not yet taken */
+	__u64 data;	/* the watch's epoll_event.data */
+};
+
+/**
+ * struct epollmod_ring_setup - EPOLLMOD_IOC_RING
+ * @size:	sizeof(struct epollmod_ring_setup)
+ * @flags:	must be zero
+ * @slots:	in: the most watches the instance will hold, 1 to
+ *		EPOLLMOD_RING_MAX_SLOTS (more: ADD fails with ENOSPC)
+ * @entries:	out: entries in the ring, a power of two above @slots
+ * @mmap_size:	out: the length to map
+ * @slots_offset: out
+ * @entries_offset: out
+ *
+ * The mapping counts against RLIMIT_MEMLOCK (ENOMEM past it).
+ */
+struct epollmod_ring_setup {
+	__u32 size;
+	__u32 flags;
+	__u32 slots;
+	__u32 entries;
+	__u64 mmap_size;
+	__u32 slots_offset;
+	__u32 entries_offset;
+};
+
 #define EPOLLMOD_IOC_MAGIC	0xE7
 
 #define EPOLLMOD_IOC_INFO	_IOWR(EPOLLMOD_IOC_MAGIC, 0x00, struct epollmod_info)
@@ -290,6 +357,7 @@ struct epollmod_options {
 #define EPOLLMOD_IOC_KQUEUE	_IO(EPOLLMOD_IOC_MAGIC, 0x03)
 #define EPOLLMOD_IOC_KEVENT	_IOW(EPOLLMOD_IOC_MAGIC, 0x04, struct epollmod_kevent)
 #define EPOLLMOD_IOC_OPTIONS	_IOWR(EPOLLMOD_IOC_MAGIC, 0x05, struct epollmod_options)
+#define EPOLLMOD_IOC_RING	_IOWR(EPOLLMOD_IOC_MAGIC, 0x06, struct epollmod_ring_setup)
 
 /* Sizes of the first published layouts; nothing shorter is accepted. */
 #define EPOLLMOD_INFO_SIZE_VER0	32
@@ -297,5 +365,6 @@ struct epollmod_options {
 #define EPOLLMOD_WAIT_SIZE_VER0	48
 #define EPOLLMOD_KEVENT_SIZE_VER0	40
 #define EPOLLMOD_OPTIONS_SIZE_VER0	16
+#define EPOLLMOD_RING_SETUP_SIZE_VER0	32
 
 #endif /* _UAPI_LINUX_EPOLLMOD_H */
