@@ -152,6 +152,7 @@ static void epm_instance_free(struct epm_instance *ep)
 	if (waitqueue_active(&ep->poll_wait))
 		wake_up_pollfree(&ep->poll_wait);
 	wakeup_source_unregister(ep->ws);
+	epm_ring_free(ep);
 	epm_user_put(ep->user);
 	mutex_destroy(&ep->mtx);
 	epm_stat_add(EPM_STAT_INSTANCES, -1);
@@ -306,7 +307,8 @@ static bool epm_waiter_declines(struct epm_waiter *w)
 	const struct epm_wait_spec *spec = w->spec;
 
 	return spec->min_events > 1 &&
-	       READ_ONCE(w->ep->nready) < spec->min_events &&
+	       READ_ONCE(w->ep->nready) + epm_ring_pending(w->ep) <
+	       spec->min_events &&
 	       (!spec->min_deadline || ktime_get() < spec->min_deadline);
 }
 
@@ -379,6 +381,18 @@ static int epm_hook_wake(wait_queue_entry_t *wait, unsigned int mode,
 		goto out;
 
 	epm_stat_inc(EPM_STAT_WAKEUPS);
+	/*
+	 * A ring instance: what the queue says goes on the ring. Only
+	 * level-triggered items, and wakeups that say nothing, also go on
+	 * the ready list, for a wait to poll (ring.c).
+	 */
+	if (ep->ring && pollflags) {
+		epm_ring_publish(ep, item, pollflags & item->events);
+		if (item->events & EPOLLONESHOT)
+			item->events &= EPM_PRIVATE_BITS;
+		if (item->events & (EPOLLET | EPOLLONESHOT))
+			goto wake;
+	}
 	if (item->rstate == EPM_IDLE) {
 		list_add_tail(&item->ready, &ep->ready);
 		item->rstate = EPM_QUEUED;
@@ -388,6 +402,7 @@ static int epm_hook_wake(wait_queue_entry_t *wait, unsigned int mode,
 		item->rearm = true;
 	}
 
+wake:
 	/* Waiters and pollers queue themselves under ep->lock: no barrier. */
 	if (waitqueue_active(&ep->wq)) {
 		if ((item->events & EPOLLEXCLUSIVE) && !(pollflags & POLLFREE) &&
@@ -534,11 +549,30 @@ static void epm_hooks_free(struct epm_item *item)
  * Queue an item found ready by ADD or MOD and wake one waiter. Returns
  * whether pollers wait on the instance, to be woken without ep->lock.
  */
-static bool epm_queue_ready(struct epm_instance *ep, struct epm_item *item)
+static bool epm_queue_ready(struct epm_instance *ep, struct epm_item *item,
+			    __poll_t revents)
 {
 	bool wake_pollers = false;
 
 	spin_lock_irq(&ep->lock);
+	/* A ring instance: on the ring; the ready list as in a callback. */
+	if (ep->ring) {
+		bool queued = epm_ring_publish(ep, item, revents);
+
+		if (item->events & EPOLLONESHOT)
+			item->events &= EPM_PRIVATE_BITS;
+		if (item->events & (EPOLLET | EPOLLONESHOT)) {
+			if (queued) {
+				/* Waiters queue under ep->lock, as above. */
+				if (waitqueue_active(&ep->wq))
+					wake_up(&ep->wq);
+				/* Pollers look under ep->lock after queueing. */
+				wake_pollers = waitqueue_active(&ep->poll_wait);
+			}
+			spin_unlock_irq(&ep->lock);
+			return wake_pollers;
+		}
+	}
 	if (item->rstate == EPM_IDLE) {
 		list_add_tail(&item->ready, &ep->ready);
 		item->rstate = EPM_QUEUED;
@@ -772,8 +806,8 @@ static __poll_t epm_item_poll_pinned(struct epm_item *item, poll_table *pt,
  * could be copied (the event that failed stays ready), or -EINTR on a
  * fatal signal.
  */
-static int epm_harvest(struct epm_instance *ep, void __user *out,
-		       int maxevents)
+/* epoll_wait(2)'s harvest. */
+int epm_harvest(struct epm_instance *ep, void __user *out, int maxevents)
 {
 	struct epoll_event __user *uevents = out;
 	struct epm_item *item;
@@ -906,6 +940,17 @@ __poll_t epm_instance_poll(struct epm_instance *ep, poll_table *pt,
 	__poll_t res;
 
 	poll_wait(ep->file, &ep->poll_wait, pt);
+
+	/* A ring instance is readable while its ring holds entries. */
+	if (ep->ring) {
+		if (may_block) {
+			mutex_lock_nested(&ep->mtx, depth);
+			epm_ring_refill(ep);
+			mutex_unlock(&ep->mtx);
+		}
+		return epm_ring_pending(ep) || READ_ONCE(ep->nready) ?
+		       EPOLLIN | EPOLLRDNORM : 0;
+	}
 
 	if (may_block) {
 		mutex_lock_nested(&ep->mtx, depth);
@@ -1080,11 +1125,18 @@ int epm_insert(struct epm_instance *ep, const struct epoll_event *event,
 			return err;
 		}
 	}
+	if (ep->ring) {
+		err = epm_ring_attach(ep, item);
+		if (err) {
+			epm_remove(ep, item);
+			return err;
+		}
+	}
 
 	revents = epm_item_hook_file(ep, item, tfile);
 	if (revents < 0)
 		return revents;
-	if (revents && epm_queue_ready(ep, item))
+	if (revents && epm_queue_ready(ep, item, revents))
 		epm_wake_pollers(ep, 0);
 	return 0;
 }
@@ -1092,6 +1144,7 @@ int epm_insert(struct epm_instance *ep, const struct epoll_event *event,
 void epm_modify(struct epm_instance *ep, struct epm_item *item,
 		struct file *tfile, const struct epoll_event *event)
 {
+	__poll_t revents;
 	poll_table pt;
 
 	lockdep_assert_held(&ep->mtx);
@@ -1100,6 +1153,8 @@ void epm_modify(struct epm_instance *ep, struct epm_item *item,
 	item->events = event->events;
 	spin_unlock_irq(&ep->lock);
 	item->data = event->data;
+	if (ep->ring)
+		epm_ring_set_data(ep, item);
 	if (item->events & EPOLLWAKEUP) {
 		/* As Linux: a wakeup source that cannot be had is not fatal. */
 		if (!rcu_access_pointer(item->ws))
@@ -1116,8 +1171,8 @@ void epm_modify(struct epm_instance *ep, struct epm_item *item,
 	smp_mb();
 
 	init_poll_funcptr(&pt, NULL);
-	if (epm_item_poll(item, tfile, &pt, 1, true) &&
-	    epm_queue_ready(ep, item))
+	revents = epm_item_poll(item, tfile, &pt, 1, true);
+	if (revents && epm_queue_ready(ep, item, revents))
 		epm_wake_pollers(ep, 0);
 }
 
@@ -1154,7 +1209,7 @@ static bool epm_wait_enough(struct epm_instance *ep,
 			    const struct epm_wait_spec *spec, bool timed_out,
 			    bool *min_passed)
 {
-	unsigned int n = READ_ONCE(ep->nready);
+	unsigned int n = READ_ONCE(ep->nready) + epm_ring_pending(ep);
 
 	if (!n)
 		return false;
@@ -1264,13 +1319,6 @@ int epm_wait(struct epm_instance *ep, epm_harvest_t harvest,
 						&min_passed);
 	}
 	return res;
-}
-
-/* epoll_wait(2) */
-int epm_epoll_wait(struct epm_instance *ep, struct epoll_event __user *events,
-		   int maxevents, const struct epm_wait_spec *spec)
-{
-	return epm_wait(ep, epm_harvest, events, maxevents, spec);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -79,6 +79,9 @@ int epm_ctl(struct epm_instance *ep, int op, int fd,
 	err = -EINVAL;
 	if (ep->kqueue)
 		goto out_unlock;
+	/* A ring has no wakeup source to hold while its events wait there. */
+	if (ep->ring && op != EPOLL_CTL_DEL && (ev.events & EPOLLWAKEUP))
+		goto out_unlock;
 
 	/* Watches of closed files go first: one may hold tfile's address. */
 	epm_reap(ep);

@@ -111,12 +111,12 @@ struct epm_item {
 	u8 kind;			/* enum epm_kind */
 	bool rearm;			/* an event came while EPM_TAKEN */
 	bool knote;			/* in a struct epm_knote (kqueue.c) */
-	u16 ring_slot;			/* its slot in ep->ring, 0 if none */
 	/*
 	 * Unhooked and uncharged: its file is closing or it is being
 	 * removed. Set once, under the file's lock.
 	 */
 	bool gone;
+	u16 ring_slot;			/* its slot in ep->ring (ring.c), or 0 */
 };
 
 /* One epoll instance: the private_data of an open /dev/epollmod. */
@@ -230,8 +230,7 @@ struct epm_wait_spec {
 int epm_wait(struct epm_instance *ep, epm_harvest_t harvest,
 	     void __user *events, int maxevents,
 	     const struct epm_wait_spec *spec);
-int epm_epoll_wait(struct epm_instance *ep, struct epoll_event __user *events,
-		   int maxevents, const struct epm_wait_spec *spec);
+int epm_harvest(struct epm_instance *ep, void __user *out, int maxevents);
 void epm_wait_spec_init(struct epm_wait_spec *spec, ktime_t *deadline,
 			const struct timespec64 *rel, u32 min_events,
 			u64 min_wait_ns, int maxevents);

@@ -158,6 +158,8 @@ static bool epm_item_end_locked(struct epm_item *item)
 	WRITE_ONCE(item->gone, true);
 	epm_unhook(item);
 	epm_ready_forget(item->ep, item);
+	if (item->ep->ring)
+		epm_ring_detach(item->ep, item);
 	epm_item_relax(item);
 	epm_user_uncharge(item->ep->user);
 	return true;

@@ -48,6 +48,11 @@ static int epm_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
+static int epm_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return epm_ring_mmap(file->private_data, vma);
+}
+
 static int epm_release(struct inode *inode, struct file *file)
 {
 	epm_instance_release(file->private_data);
@@ -239,12 +244,14 @@ static void epm_sigmask_restore(bool interrupted)
 
 static long epm_ioctl_wait(struct epm_instance *ep, void __user *uarg)
 {
+	epm_harvest_t harvest = READ_ONCE(ep->ring) ? epm_ring_harvest :
+						       epm_harvest;
 	struct epoll_event __user *events;
 	struct timespec64 rel, *timeout = NULL;
 	struct epm_wait_spec spec;
 	struct epollmod_wait arg;
 	ktime_t deadline;
-	int err;
+	int maxevents, err;
 
 	err = epm_copy_arg(&arg, sizeof(arg), EPOLLMOD_WAIT_SIZE_VER0, uarg);
 	if (err)
@@ -266,6 +273,7 @@ static long epm_ioctl_wait(struct epm_instance *ep, void __user *uarg)
 		rel = ns_to_timespec64((s64)arg.timeout_ms * NSEC_PER_MSEC);
 		timeout = &rel;
 	}
+	maxevents = arg.maxevents;
 	epm_wait_spec_init(&spec, &deadline, timeout, arg.min_events,
 			   arg.min_wait_ns, arg.maxevents);
 	spec.try_only = arg.flags & EPOLLMOD_WAIT_TRY;
@@ -275,14 +283,20 @@ static long epm_ioctl_wait(struct epm_instance *ep, void __user *uarg)
 		return err;
 
 	events = u64_to_user_ptr(arg.events);
-	if (arg.maxevents <= 0 || arg.maxevents > EPM_MAX_EVENTS)
+	if (arg.flags & EPOLLMOD_WAIT_RING) {
+		/* No events copied: the ring's count is the answer. */
+		harvest = epm_ring_wait_harvest;
+		maxevents = INT_MAX;
+		err = READ_ONCE(ep->ring) ? 0 : -EINVAL;
+	} else if (arg.maxevents <= 0 || arg.maxevents > EPM_MAX_EVENTS) {
 		err = -EINVAL;
-	else if (!access_ok(events, arg.maxevents * sizeof(*events)))
+	} else if (!access_ok(events, arg.maxevents * sizeof(*events))) {
 		err = -EFAULT;
-	else
+	}
+	if (!err)
 		err = epm_wait_changes(ep, arg.changes, arg.nchanges);
 	if (!err)
-		err = epm_epoll_wait(ep, events, arg.maxevents, &spec);
+		err = epm_wait(ep, harvest, events, maxevents, &spec);
 
 	epm_sigmask_restore(err == -EINTR);
 	return err;
@@ -357,6 +371,8 @@ static long epm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return epm_ioctl_kevent(ep, uarg);
 	case _IOC_NR(EPOLLMOD_IOC_OPTIONS):
 		return epm_ioctl_options(ep, uarg);
+	case _IOC_NR(EPOLLMOD_IOC_RING):
+		return epm_ring_setup(ep, uarg);
 	}
 	return -ENOTTY;
 }
@@ -366,6 +382,7 @@ const struct file_operations epm_fops = {
 	.open		= epm_open,
 	.release	= epm_release,
 	.poll		= epm_poll,
+	.mmap		= epm_mmap,
 	.unlocked_ioctl	= epm_ioctl,
 	/*
 	 * Every argument is a layout-stable struct, and struct epoll_event

@@ -38,6 +38,7 @@
  */
 
 #include <linux/bitmap.h>
+#include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>

@@ -265,7 +265,7 @@ static int wait_call(void *ctx, const uint64_t *mask, bool try_only)
 	return ioctl(w->epfd, EPOLLMOD_IOC_WAIT, &call);
 }
 
-static int wait_ioctl(int epfd, const struct epollmod_wait *arg)
+int epollmod_wait_ioctl(int epfd, const struct epollmod_wait *arg)
 {
 	struct wait_ctx w = {.epfd = epfd, .arg = *arg};
 	bool blocks =
@@ -328,7 +328,7 @@ static int wait_error(int epfd, const struct epollmod_wait *arg)
 
 static int do_wait(int epfd, struct epollmod_wait *arg)
 {
-	int ret = wait_ioctl(epfd, arg);
+	int ret = epollmod_wait_ioctl(epfd, arg);
 
 	if (ret >= 0 || epollmod_failed_on_instance(epfd))
 		return ret;

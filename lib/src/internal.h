@@ -59,4 +59,8 @@ EPOLLMOD_HIDDEN int epollmod_batch_args(int min_events,
 					const struct timespec *min_wait,
 					uint64_t *min_wait_ns);
 
+/* EPOLLMOD_IOC_WAIT as a lossless cancellation point, raw errno. */
+EPOLLMOD_HIDDEN int epollmod_wait_ioctl(int epfd,
+					const struct epollmod_wait *arg);
+
 #endif /* EPOLLMOD_INTERNAL_H */
