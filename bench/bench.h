@@ -132,5 +132,6 @@ void epb_case_kqueue(void);
 void epb_case_close(void);
 void epb_case_minwait(void);	/* minwait.c */
 void epb_case_fairness(void);	/* fairness.c */
+void epb_case_ring(void);	/* ring.c */
 
 #endif /* EPB_BENCH_H */

@@ -192,7 +192,10 @@ static void full_io(bool out, int fd, char *buf, size_t len)
  * The servers of a repetition, by role. Native and epollmod run
  * --echo-server; io_uring and its baseline run bench/echo_server.c.
  */
-enum { ROLE_NATIVE, ROLE_EPOLLMOD, ROLE_URING, ROLE_URING_BASE, NR_ROLES };
+enum {
+	ROLE_NATIVE, ROLE_EPOLLMOD, ROLE_URING, ROLE_URING_BASE, ROLE_RING,
+	NR_ROLES
+};
 
 static const struct {
 	const char *backend;
@@ -202,6 +205,7 @@ static const struct {
 	[ROLE_EPOLLMOD]		= { "epollmod", false },
 	[ROLE_URING]		= { "io_uring", true },
 	[ROLE_URING_BASE]	= { "native", true },
+	[ROLE_RING]		= { "ring", true },
 };
 
 /* What this boot can measure, found once (epb_case_echo()). */
@@ -228,6 +232,7 @@ struct echo_side {
 /* The rows of one load. */
 struct echo_rows {
 	struct epb_result *rate, *calls, *uring_rate, *uring_calls;
+	struct epb_result *ring_rate, *ring_calls;
 };
 
 /* The id of raw_syscalls:sys_enter, wherever tracefs is; -1 if nowhere. */
@@ -424,6 +429,11 @@ static void echo_rep(const struct echo_rows *rows, int nconn, int rep,
 			       by_role[echo_env.own_base ? ROLE_URING_BASE :
 						       ROLE_NATIVE],
 			       by_role[ROLE_URING]);
+		/* The ring against native epoll in the same program. */
+		record(rows->ring_rate, rows->ring_calls,
+		       by_role[echo_env.own_base ? ROLE_URING_BASE :
+					       ROLE_NATIVE],
+		       by_role[ROLE_RING]);
 	}
 	for (int i = 0; i < nr; i++)
 		echo_side_stop(&sides[i]);
@@ -465,6 +475,23 @@ static struct epb_result *new_row(const char *id, const char *title,
 	return r;
 }
 
+/* The ready ring's rows: the bench server's ring loop against native. */
+static void ring_rows(struct echo_rows *rows, int nconn, const char *suffix)
+{
+	char id[48], title[64];
+
+	snprintf(id, sizeof(id), "echo.ring%s.rate", suffix);
+	snprintf(title, sizeof(title), "echo req/s, %d conns, ring", nconn);
+	rows->ring_rate = new_row(id, title, "req/s", true, nconn, false);
+	rows->ring_rate->sides[1] = "ring";
+	snprintf(id, sizeof(id), "echo.ring%s.syscalls", suffix);
+	snprintf(title, sizeof(title), "echo syscalls/req, %d conns, ring",
+		 nconn);
+	rows->ring_calls = new_row(id, title, "calls/req", false, nconn,
+				   false);
+	rows->ring_calls->sides[1] = "ring";
+}
+
 static void echo_load(int nconn, bool light)
 {
 	const char *suffix = light ? ".c10" : "";
@@ -484,6 +511,7 @@ static void echo_load(int nconn, bool light)
 	snprintf(title, sizeof(title), "echo syscalls/req, %d conns, io_uring",
 		 nconn);
 	rows.uring_calls = new_row(id, title, "calls/req", false, nconn, true);
+	ring_rows(&rows, nconn, suffix);
 
 	epb_log("case 7: echo server, %d connections, %.1f s per sample",
 		nconn, epb_cfg.echo_seconds);
@@ -526,6 +554,14 @@ static void echo_load(int nconn, bool light)
 	epb_result_log(rows.calls);
 	epb_result_log(rows.uring_rate);
 	epb_result_log(rows.uring_calls);
+	snprintf(rows.ring_rate->notes, sizeof(rows.ring_rate->notes),
+		 "both sides: %s (bench/echo_server.c), native %s; ring: an epollmod instance's ready ring, edge-triggered watches, harvested without a system call",
+		 BENCH_SERVER, echo_env.own_base ? "a server of its own" :
+		 "the native of echo.rate");
+	snprintf(rows.ring_calls->notes, sizeof(rows.ring_calls->notes),
+		 "counted as %s is", rows.calls->id);
+	epb_result_log(rows.ring_rate);
+	epb_result_log(rows.ring_calls);
 }
 
 void epb_case_echo(void)
@@ -542,8 +578,8 @@ void epb_case_echo(void)
 		epb_raise_nofile(want);
 
 	check_uring();
-	echo_env.own_base = echo_env.uring &&
-			    strcmp(epb_cfg.echo_server, BENCH_SERVER);
+	/* The ring's and io_uring's baseline: native on the bench server. */
+	echo_env.own_base = strcmp(epb_cfg.echo_server, BENCH_SERVER);
 	epb_log("case 7: io_uring: %s%s", echo_env.uring ? "" : "skipped: ",
 		echo_env.uring_what);
 	echo_env.tracepoint = sys_enter_id(echo_env.count_why,

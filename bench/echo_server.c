@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * echo-server --backend native|epollmod|io_uring --port PORT
+ * echo-server --backend native|epollmod|io_uring|ring --port PORT
  * echo-server --backend io_uring --check
  *
  * The default server of case 7: a single-threaded, level-triggered epoll
@@ -23,6 +23,9 @@
 
 #include "bench.h"
 #include "uring.h"
+
+#include <linux/epollmod.h>
+#include <epollmod/ring.h>
 
 static int listen_on(int port)
 {
@@ -94,11 +97,49 @@ bool epb_echo(int fd)
 	return true;
 }
 
+/*
+ * The ready ring's loop: an epollmod instance whose events are harvested
+ * from memory; only an empty ring makes a system call, to sleep. The
+ * watches are edge-triggered, which a ring serves without polling them
+ * again: every connection has one request in flight, which one read takes.
+ */
+static void serve_ring(int lfd)
+{
+	struct epoll_event events[EPB_ECHO_BATCH];
+	struct epoll_event ev = { .events = getenv("EPB_RING_LEVEL") ? EPOLLIN : EPOLLIN | EPOLLET,
+				  .data.u64 = 0 };
+	struct epollmod_ring ring;
+	int ep = epollmod_create1(EPOLL_CLOEXEC), fd;
+
+	if (ep < 0 || epollmod_ring_setup(ep, EPOLLMOD_RING_MAX_SLOTS, &ring))
+		epb_die("ring: %m");
+	if (epollmod_ctl(ep, EPOLL_CTL_ADD, lfd, &ev))
+		epb_die("ring: ADD: %m");
+	for (;;) {
+		int n = epollmod_ring_wait(&ring, events, EPB_ECHO_BATCH, -1);
+
+		if (n < 0 && errno != EINTR)
+			epb_die("ring: wait: %m");
+		for (int i = 0; i < n; i++) {
+			if (events[i].data.u64 != 0) {
+				if (!epb_echo((int)events[i].data.u64))
+					close((int)events[i].data.u64);
+				continue;
+			}
+			while ((fd = epb_echo_accept(lfd)) >= 0) {
+				ev.data.u64 = fd;
+				if (epollmod_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
+					epb_die("ring: ADD: %m");
+			}
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct backend *be = NULL;
 	struct epoll_event events[EPB_ECHO_BATCH];
-	bool uring = false, check = false;
+	bool uring = false, check = false, ring = false;
 	int port = 0, lfd, ep;
 
 	for (int i = 1; i < argc; i++) {
@@ -108,6 +149,7 @@ int main(int argc, char **argv)
 			break;
 		} else if (!strcmp(argv[i], "--backend")) {
 			uring = !strcmp(argv[++i], "io_uring");
+			ring = !strcmp(argv[i], "ring");
 			be = epb_backend_by_name(argv[i]);
 		} else if (!strcmp(argv[i], "--port")) {
 			port = atoi(argv[++i]);
@@ -121,13 +163,15 @@ int main(int argc, char **argv)
 		printf("%s%s\n", ret ? "" : "ok: ", what);
 		return ret ? 1 : 0;
 	}
-	if ((!be && !uring) || port <= 0 || check)
-		epb_die("usage: echo-server --backend native|epollmod|io_uring --port PORT\n"
+	if ((!be && !uring && !ring) || port <= 0 || check)
+		epb_die("usage: echo-server --backend native|epollmod|io_uring|ring --port PORT\n"
 			"       echo-server --backend io_uring --check");
 
 	lfd = listen_on(port);
 	if (uring)
 		epb_uring_serve(lfd);
+	if (ring)
+		serve_ring(lfd);
 	ep = epb_instance(be, &lfd, 1, EPOLLIN);
 	for (;;) {
 		int n = be->wait(ep, events, EPB_ECHO_BATCH, -1);

@@ -16,7 +16,7 @@
  *   --rearm-k K          kqueue re-arm: fds made ready per round (default 1)
  *   --only LIST          cases to run, comma-separated:
  *                        floor,harvest,idle,ctl,latency,herd,echo,wrapper,
- *                        kqueue,close,minwait,fairness
+ *                        kqueue,close,minwait,fairness,ring
  *                        (floor is the cost of an empty wait; ctl is 3 and 6;
  *                        wrapper is the C++ wrapper against the C ABI;
  *                        kqueue is 8 to 10, the kqueue face, and its floor;
@@ -75,6 +75,7 @@ static const struct {
 	{ "kqueue", epb_case_kqueue },
 	{ "minwait", epb_case_minwait },
 	{ "fairness", epb_case_fairness },
+	{ "ring", epb_case_ring },
 	/* Last: it unloads and loads the module. */
 	{ "close", epb_case_close },
 };
