@@ -106,8 +106,7 @@ bool epb_echo(int fd)
 static void serve_ring(int lfd)
 {
 	struct epoll_event events[EPB_ECHO_BATCH];
-	struct epoll_event ev = { .events = getenv("EPB_RING_LEVEL") ? EPOLLIN : EPOLLIN | EPOLLET,
-				  .data.u64 = 0 };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = 0 };
 	struct epollmod_ring ring;
 	int ep = epollmod_create1(EPOLL_CLOEXEC), fd;
 

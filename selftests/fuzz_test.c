@@ -25,6 +25,7 @@
 #include <linux/epollmod.h>
 #include <epollmod/epollmod.h>
 #include <epollmod/kqueue.h>
+#include <epollmod/ring.h>
 
 #include "lib/util.h"
 
@@ -39,6 +40,7 @@ struct fuzz {
 	int eps[INSTANCES];
 	int ready[INSTANCES];	/* a ready eventfd in each instance */
 	int targets[TARGETS];
+	struct epollmod_ring ring;	/* eps[0]'s */
 };
 
 static uint64_t next(struct fuzz *f)
@@ -170,6 +172,7 @@ static unsigned long some_command(struct fuzz *f, void *arg)
 		struct epollmod_wait wait;
 		struct epollmod_info info;
 		struct epollmod_kevent kevent;
+		struct epollmod_ring_setup ring;
 		unsigned char raw[128];
 	} *u = arg;
 	static const uint32_t sizes[] = { 0, 1, 7, 24, 32, 48, 56, 4096, 4097,
@@ -178,10 +181,16 @@ static unsigned long some_command(struct fuzz *f, void *arg)
 	unsigned long cmd;
 
 	memset(u, 0, sizeof(*u));
-	switch (pick(f, 5)) {
+	switch (pick(f, 6)) {
 	case 3:
 		cmd = EPOLLMOD_IOC_KEVENT;
 		some_kevent(f, &u->kevent);
+		break;
+	case 4:
+		/* A ring: busy where there is one or a watch, else made. */
+		cmd = EPOLLMOD_IOC_RING;
+		u->ring.size = sizeof(u->ring);
+		u->ring.slots = pick(f, 4) ? 1 + pick(f, 64) : (uint32_t)next(f);
 		break;
 	case 0:
 		cmd = EPOLLMOD_IOC_CTL;
@@ -196,6 +205,8 @@ static unsigned long some_command(struct fuzz *f, void *arg)
 		cmd = EPOLLMOD_IOC_WAIT;
 		u->wait.size = sizeof(u->wait);
 		u->wait.flags = pick(f, 2) ? EPOLLMOD_WAIT_TIMESPEC : 0;
+		if (!pick(f, 4))
+			u->wait.flags |= EPOLLMOD_WAIT_RING;
 		u->wait.events = pick(f, 2) ? (uintptr_t)(f->buf + 256) :
 					      some_pointer(f, 64);
 		u->wait.maxevents = pick(f, 4) ? 1 + pick(f, 8) : (int)next(f);
@@ -235,7 +246,8 @@ static unsigned long some_command(struct fuzz *f, void *arg)
 	if (cmd == EPOLLMOD_IOC_KEVENT && !u->kevent.timeout)
 		u->kevent.timeout = (uintptr_t)(f->buf + ZERO_TIMESPEC);
 	/* Batching waits for more than the one ready event: no timeout. */
-	if (cmd == EPOLLMOD_IOC_WAIT && u->wait.min_events > 1) {
+	if (cmd == EPOLLMOD_IOC_WAIT &&
+	    (u->wait.min_events > 1 || (u->wait.flags & EPOLLMOD_WAIT_RING))) {
 		u->wait.flags &= ~EPOLLMOD_WAIT_TIMESPEC;
 		u->wait.timeout_ms = 0;
 	}
@@ -308,6 +320,12 @@ static void reopen_instance(struct fuzz *f, int i)
 		return;
 	}
 	f->eps[i] = epollmod_create1(EPOLL_CLOEXEC);
+	/* The first instance has a ready ring, mapped: harvested at the end. */
+	if (i == 0) {
+		if (f->ring.map)
+			epollmod_ring_unmap(&f->ring);
+		epollmod_ring_setup(f->eps[i], 64, &f->ring);
+	}
 	epollmod_ctl(f->eps[i], EPOLL_CTL_ADD, f->ready[i], &ev);
 }
 

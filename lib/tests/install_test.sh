@@ -45,7 +45,9 @@ for file in include/epollmod/epollmod.h include/epollmod/epollmod.hpp \
 	share/man/man3/epollmod_wait_batch.3 \
 	share/man/man3/epollmod_kevent_batch.3 \
 	share/man/man3/epollmod_set_options.3 \
-	share/man/man3/epollmod_wait_changes.3; do
+	share/man/man3/epollmod_wait_changes.3 include/epollmod/ring.h \
+	share/man/man3/epollmod_ring_setup.3 \
+	share/man/man3/epollmod_ring_wait.3; do
 	[ -f "$prefix/$file" ] || fail "not installed: $file"
 done
 # The pages that share one are links to it, and man finds every page.
