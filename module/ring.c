@@ -55,8 +55,11 @@ struct epm_ring {
 	u32 nslots;			/* slots 1..nslots are used; 0 is none */
 	u32 mask;
 	u32 tail;			/* ours: the header's is the process's */
-	unsigned long *used;		/* slots held by watches */
-	struct epm_item **owners;	/* by slot, under ep->lock */
+	/* Under ep->lock: */
+	unsigned long *used;		/* slots held: by watches, or stale */
+	unsigned long *stale;		/* removed, their entry still on */
+	u32 *entry_at;			/* where a slot's last entry went */
+	struct epm_item **owners;	/* by slot */
 	struct mm_struct *mm;		/* charged for RLIMIT_MEMLOCK */
 	unsigned long pages;
 };
@@ -102,9 +105,12 @@ int epm_ring_setup(struct epm_instance *ep,
 
 	err = -ENOMEM;
 	ring->used = bitmap_zalloc(ring->nslots + 1, GFP_KERNEL_ACCOUNT);
+	ring->stale = bitmap_zalloc(ring->nslots + 1, GFP_KERNEL_ACCOUNT);
+	ring->entry_at = kvcalloc(ring->nslots + 1, sizeof(*ring->entry_at),
+				  GFP_KERNEL_ACCOUNT);
 	ring->owners = kvcalloc(ring->nslots + 1, sizeof(*ring->owners),
 				GFP_KERNEL_ACCOUNT);
-	if (!ring->used || !ring->owners)
+	if (!ring->used || !ring->stale || !ring->entry_at || !ring->owners)
 		goto out_free;
 	/* Pinned memory, as io_uring's rings: RLIMIT_MEMLOCK. */
 	err = account_locked_vm(current->mm, ring->pages, true);
@@ -154,6 +160,8 @@ out_unaccount:
 	mmdrop(ring->mm);
 out_free:
 	kvfree(ring->owners);
+	kvfree(ring->entry_at);
+	bitmap_free(ring->stale);
 	bitmap_free(ring->used);
 	kfree(ring);
 	return err;
@@ -169,6 +177,8 @@ void epm_ring_free(struct epm_instance *ep)
 	account_locked_vm(ring->mm, ring->pages, false);
 	mmdrop(ring->mm);
 	kvfree(ring->owners);
+	kvfree(ring->entry_at);
+	bitmap_free(ring->stale);
 	bitmap_free(ring->used);
 	kfree(ring);
 }
@@ -186,23 +196,49 @@ int epm_ring_mmap(struct epm_instance *ep, struct vm_area_struct *vma)
 	return remap_vmalloc_range(vma, ring->mem, 0);
 }
 
-/* A new watch's slot, with its data. Under ep->mtx. */
+/*
+ * Stale slots whose entry the consumers have passed are free again: then
+ * a slot never has two entries on the ring, which has more entries than
+ * slots, and never overflows. A consumer that lies about head only makes
+ * the module overwrite its own entries. Under ep->lock.
+ */
+static void epm_ring_reclaim(struct epm_ring *ring)
+{
+	u32 head = READ_ONCE(ring->hdr->head);
+	unsigned long slot;
+
+	for_each_set_bit(slot, ring->stale, ring->nslots + 1) {
+		if ((s32)(head - ring->entry_at[slot]) > 0) {
+			__clear_bit(slot, ring->stale);
+			__clear_bit(slot, ring->used);
+		}
+	}
+}
+
+/*
+ * A new watch's slot, with its data. Under ep->mtx. ENOSPC when every
+ * slot is held, by a watch or by a removed watch's entry not yet taken.
+ */
 int epm_ring_attach(struct epm_instance *ep, struct epm_item *item)
 {
 	struct epm_ring *ring = ep->ring;
 	unsigned long slot;
 
 	lockdep_assert_held(&ep->mtx);
-	slot = find_first_zero_bit(ring->used, ring->nslots + 1);
-	if (slot > ring->nslots)
-		return -ENOSPC;
-	__set_bit(slot, ring->used);
-	WRITE_ONCE(ring->slots[slot].data, item->data);
 	spin_lock_irq(&ep->lock);
-	ring->owners[slot] = item;
-	item->ring_slot = slot;
+	slot = find_first_zero_bit(ring->used, ring->nslots + 1);
+	if (slot > ring->nslots) {
+		epm_ring_reclaim(ring);
+		slot = find_first_zero_bit(ring->used, ring->nslots + 1);
+	}
+	if (slot <= ring->nslots) {
+		__set_bit(slot, ring->used);
+		WRITE_ONCE(ring->slots[slot].data, item->data);
+		ring->owners[slot] = item;
+		item->ring_slot = slot;
+	}
 	spin_unlock_irq(&ep->lock);
-	return 0;
+	return slot <= ring->nslots ? 0 : -ENOSPC;
 }
 
 /* MOD changed the watch's data. */
@@ -226,12 +262,16 @@ void epm_ring_detach(struct epm_instance *ep, struct epm_item *item)
 	spin_lock_irqsave(&ep->lock, flags);
 	slot = item->ring_slot;
 	if (slot) {
-		old = atomic64_read(epm_slot_state(ring, slot));
-		atomic64_set(epm_slot_state(ring, slot),
-			     ((old >> 32) + 1) << 32);
+		old = atomic64_xchg(epm_slot_state(ring, slot),
+				    ((atomic64_read(epm_slot_state(ring, slot)) >>
+				      32) + 1) << 32);
 		item->ring_slot = 0;
 		ring->owners[slot] = NULL;
-		clear_bit(slot, ring->used);
+		/* Its entry is still on the ring: held until passed. */
+		if ((u32)old)
+			__set_bit(slot, ring->stale);
+		else
+			__clear_bit(slot, ring->used);
 	}
 	spin_unlock_irqrestore(&ep->lock, flags);
 }
@@ -257,6 +297,7 @@ bool epm_ring_publish(struct epm_instance *ep, struct epm_item *item,
 		;
 	if ((u32)old)
 		return false;
+	ring->entry_at[slot] = ring->tail;
 	WRITE_ONCE(ring->entries[ring->tail & ring->mask],
 		   (old & ~(u64)U32_MAX) | slot);
 	/* Pairs with the consumer's load-acquire of tail. */
@@ -344,7 +385,8 @@ static bool epm_ring_take_one(struct epm_ring *ring, struct epoll_event *ev,
 		u64 entry, state;
 		u32 slot;
 
-		if (head == tail)
+		/* Empty; or a head the process scribbled over: as empty. */
+		if (head == tail || tail - head > ring->mask + 1)
 			return false;
 		entry = READ_ONCE(ring->entries[head & ring->mask]);
 		if (cmpxchg(&ring->hdr->head, head, head + 1) != head)

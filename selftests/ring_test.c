@@ -226,6 +226,35 @@ TEST_F(ring, more_watches_than_slots_enospc)
 		close(fds[i]);
 }
 
+/*
+ * A removed watch's entry still on the ring holds its slot until a
+ * consumer passes it: the ring never holds two entries of one slot.
+ */
+TEST(removed_entry_holds_its_slot_until_taken)
+{
+	struct epollmod_ring r;
+	int ep = epollmod_create1(0), a = efd_new(1), b = efd_new(1);
+	int c = efd_new(1);
+	struct epoll_event ev[4];
+
+	ASSERT_EQ(0, epollmod_ring_setup(ep, 2, &r));
+	ASSERT_EQ(0, add(ep, a, EPOLLIN | EPOLLET, 1));
+	ASSERT_EQ(0, add(ep, b, EPOLLIN | EPOLLET, 2));
+	ASSERT_EQ(0, epollmod_ctl(ep, EPOLL_CTL_DEL, a, NULL));
+	EXPECT_EQ(-1, add(ep, c, EPOLLIN | EPOLLET, 3));
+	EXPECT_EQ(ENOSPC, errno);
+	ASSERT_EQ(1, epollmod_ring_harvest(&r, ev, 4));
+	EXPECT_EQ(2, ev[0].data.u64);
+	EXPECT_EQ(0, add(ep, c, EPOLLIN | EPOLLET, 3));
+	ASSERT_EQ(1, epollmod_ring_harvest(&r, ev, 4));
+	EXPECT_EQ(3, ev[0].data.u64);
+	epollmod_ring_unmap(&r);
+	close(a);
+	close(b);
+	close(c);
+	close(ep);
+}
+
 TEST_F(ring, epollwakeup_refused)
 {
 	int efd = efd_new(0);

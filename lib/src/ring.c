@@ -65,7 +65,8 @@ static bool take_one(struct epollmod_ring *ring, struct epoll_event *ev)
 		uint64_t entry, state;
 		uint32_t slot;
 
-		if (head == tail)
+		/* Empty; or indices scribbled over: as empty. */
+		if (head == tail || tail - head > ring->mask + 1)
 			return false;
 		entry = __atomic_load_n(&ring->entries[head & ring->mask],
 					__ATOMIC_RELAXED);
