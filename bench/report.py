@@ -97,6 +97,26 @@ def targets(results):
             if target:
                 out.append(target)
 
+    # The ready ring: harvest from memory, and a server on it. Rates are
+    # costs here too (native/ring): ">= 1.2x native" is "<= 1/1.2".
+    for rid, what, limit in (
+        ("harvest.ring.k64", "case 13: ring/native <= 0.50", 0.50),
+        ("harvest.ring.k1", "case 13: ring/native <= 1.00", 1.00),
+        ("echo.ring.rate", "case 7: ring >= 1.2x native's req/s", 1 / 1.2),
+        ("echo.ring.c10.rate", "case 7: ring >= 0.97x native's req/s, "
+         "light load", 1 / 0.97),
+    ):
+        if rid in results:
+            target = ratio_target(results, rid, what, limit)
+            if target:
+                out.append(target)
+    if "harvest.ring.level.k64" in results:
+        target = ratio_target(
+            results, "harvest.ring.level.k64",
+            "case 13: ring/native, level-triggered (reference)", None)
+        if target:
+            out.append(target)
+
     # The light load, and io_uring against native on one server: no target.
     for rid, what in (
         ("echo.c10.rate", "epollmod/native"),

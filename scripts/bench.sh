@@ -44,7 +44,7 @@ rm -f "$out/results.json" "$out/table.txt" "$out"/*.png "$out"/*.dat
 status=0
 # shellcheck disable=SC2086 # EPM_BENCH_ARGS is a list of options
 "$EPM_ROOT/scripts/vm.sh" --name bench --mem 4G --append slab_nomerge \
-	--timeout 1200 -- "$EPM_ROOT/scripts/guest/bench.sh" \
+	--timeout 3000 -- "$EPM_ROOT/scripts/guest/bench.sh" \
 	"$ko" "$out" --echo-server "$echo_server" \
 	${EPM_BENCH_ARGS:-} |
 	tee "$log" | sed -u '/^EPBENCH-JSON-BEGIN$/,/^EPBENCH-JSON-END$/d' ||
