@@ -20,12 +20,19 @@
  *  - every event's data names a slot and a generation that existed;
  *  - counts consistent: once everything is closed the module's counters
  *    are back where they were (epollmod), and a new instance works.
+ *
+ * On epollmod, instance 1 also has a ready ring that waits harvest from
+ * (its waits are not held to the beacon: a harvest by another thread
+ * takes it until the next wait enters the kernel), some ctls go through a
+ * wait's change list, and instances turn FIFO wakeups on and off.
  */
 #include "lib/harness.h"
 
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+
+#include <epollmod/ring.h>
 
 #include "lib/backend.h"
 #include "lib/util.h"
@@ -50,6 +57,8 @@ struct instance {
 	pthread_rwlock_t lock;	/* waits and ctls read, reopen writes */
 	int ep;
 	int beacon;
+	bool has_ring;		/* epollmod's instance 1 */
+	struct epollmod_ring ring;
 };
 
 #define STALE_GRACE_US	50000
@@ -94,6 +103,8 @@ static uint32_t rnd(unsigned int *seed, uint32_t n)
 static void open_instance(struct instance *in)
 {
 	in->ep = ep_create1(EPOLL_CLOEXEC);
+	in->has_ring = be == &backend_epollmod && in == &w.eps[1] &&
+		       !epollmod_ring_setup(in->ep, 64, &in->ring);
 	in->beacon = efd_new(1);
 	ctl(in->ep, EPOLL_CTL_ADD, in->beacon, EPOLLIN, BEACON_DATA);
 }
@@ -156,7 +167,11 @@ static void do_wait(struct instance *in, unsigned int *seed)
 	pthread_rwlock_rdlock(&w.wait_lock);
 	pthread_rwlock_rdlock(&in->lock);
 	started = now_us();
-	if (rnd(seed, 4)) {
+	if (in->has_ring && rnd(seed, 2)) {
+		may_block = false;
+		n = epollmod_ring_wait(&in->ring, ev, 1 + rnd(seed, 8),
+				       rnd(seed, 4));
+	} else if (rnd(seed, 4)) {
 		int timeout = rnd(seed, 4);
 
 		may_block = timeout != 0;
@@ -186,9 +201,28 @@ static void do_ctl(struct instance *in, struct slot *s, int idx,
 
 	pthread_rwlock_rdlock(&in->lock);
 	pthread_mutex_lock(&s->lock);
-	if (s->fd >= 0)
+	if (s->fd >= 0 && be == &backend_epollmod && !rnd(seed, 4)) {
+		/* The same change, made by a wait that does not block. */
+		struct epollmod_change c = {
+			.op = ops[rnd(seed, 4)], .fd = s->fd,
+			.events = random_events(seed),
+			.data = data_of(idx, s->gen),
+		};
+		struct timespec zero = { 0, 0 };
+		struct epoll_event ev[8];
+		uint64_t started = now_us();
+		int n = epollmod_wait_changes(in->ep, &c, 1, ev, 8, 0, NULL,
+					      &zero, NULL);
+
+		if (n > 0)
+			check_events(ev, n, started);
+	} else if (s->fd >= 0) {
 		ctl(in->ep, ops[rnd(seed, 4)], s->fd, random_events(seed),
 		    data_of(idx, s->gen));
+	}
+	if (be == &backend_epollmod && !rnd(seed, 50))
+		epollmod_set_options(in->ep, rnd(seed, 2) ?
+				     EPOLLMOD_FIFO_EXCLUSIVE : 0, NULL);
 	pthread_mutex_unlock(&s->lock);
 	pthread_rwlock_unlock(&in->lock);
 }
@@ -226,6 +260,8 @@ static void do_reopen_instance(struct instance *in)
 	/* Closing an instance references each watched file for a moment. */
 	pthread_rwlock_rdlock(&w.wait_lock);
 	pthread_rwlock_wrlock(&in->lock);
+	if (in->has_ring)
+		epollmod_ring_unmap(&in->ring);
 	close(in->ep);
 	close(in->beacon);
 	open_instance(in);
@@ -389,6 +425,8 @@ TEST_F_TIMEOUT(stress, random_operations_keep_invariants, 600)
 	for (int i = 0; i < SLOTS; i++)
 		close(w.slots[i].fd);
 	for (int i = 0; i < INSTANCES; i++) {
+		if (w.eps[i].has_ring)
+			epollmod_ring_unmap(&w.eps[i].ring);
 		close(w.eps[i].ep);
 		close(w.eps[i].beacon);
 	}
