@@ -29,16 +29,16 @@ plot dir.'/harvest.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 title "native",
 unset multiplot
 
 set output dir.'/ratios.png'
-set terminal pngcairo size 1200,600 font "DejaVu Sans,11"
+set terminal pngcairo size 1900,760 font "DejaVu Sans,10"
 reset
-set title "epollmod / native (cost: above 1 = epollmod slower or bigger); median and min..max of per-run ratios"
+set title "epollmod (ring, io_uring where named) / native (cost: above 1 = slower or bigger); median and min..max of per-run ratios"
 set style fill solid 0.5 border -1
 set boxwidth 0.6
 set yrange [0:*]
 set ylabel "ratio"
 set xtics rotate by 30 right nomirror
 set grid ytics
-set bmargin 10
+set bmargin 16
 set lmargin 18
 set xrange [-0.6:*]
 set key top left
