@@ -117,6 +117,12 @@ void epb_raise_nofile(long want);
 void epb_quiesce(void);
 int epb_instance(const struct backend *be, const int *fds, int n,
 		 uint32_t events);
+/*
+ * The id of the raw_syscalls:sys_enter tracepoint, for perf counters of
+ * system calls, mounting tracefs if it has to; -1 and why not (@why may
+ * be NULL).
+ */
+long epb_sys_enter_id(char *why, size_t len);
 
 /* The cases (cases.c, ctl.c, latency.c, herd.c, echo.c, wrapper.cpp,
  * kqueue.c, close.c). */

@@ -39,7 +39,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -234,48 +233,6 @@ struct echo_rows {
 	struct epb_result *rate, *calls, *uring_rate, *uring_calls;
 	struct epb_result *ring_rate, *ring_calls;
 };
-
-/* The id of raw_syscalls:sys_enter, wherever tracefs is; -1 if nowhere. */
-static long read_sys_enter_id(void)
-{
-	static const char *const paths[] = {
-		"/sys/kernel/tracing/events/raw_syscalls/sys_enter/id",
-		"/sys/kernel/debug/tracing/events/raw_syscalls/sys_enter/id",
-	};
-
-	for (unsigned int i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		FILE *f = fopen(paths[i], "r");
-		long id;
-
-		if (!f)
-			continue;
-		if (fscanf(f, "%ld", &id) != 1)
-			id = -1;
-		fclose(f);
-		if (id >= 0)
-			return id;
-	}
-	return -1;
-}
-
-/* ... mounting tracefs if it is not there; -1 and why not. */
-static long sys_enter_id(char *why, size_t len)
-{
-	long id = read_sys_enter_id();
-
-	if (id >= 0)
-		return id;
-	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
-		snprintf(why, len,
-			 "no raw_syscalls:sys_enter tracepoint (mounting tracefs: %s)",
-			 strerror(errno));
-		return -1;
-	}
-	id = read_sys_enter_id();
-	if (id < 0)
-		snprintf(why, len, "no raw_syscalls:sys_enter tracepoint in tracefs");
-	return id;
-}
 
 /* A counter of @pid's system calls (its main thread's: they are all). */
 static int syscall_counter(pid_t pid)
@@ -582,8 +539,8 @@ void epb_case_echo(void)
 	echo_env.own_base = strcmp(epb_cfg.echo_server, BENCH_SERVER);
 	epb_log("case 7: io_uring: %s%s", echo_env.uring ? "" : "skipped: ",
 		echo_env.uring_what);
-	echo_env.tracepoint = sys_enter_id(echo_env.count_why,
-					   sizeof(echo_env.count_why));
+	echo_env.tracepoint = epb_sys_enter_id(echo_env.count_why,
+					       sizeof(echo_env.count_why));
 	if (echo_env.tracepoint < 0)
 		epb_log("case 7: system calls not counted: %s",
 			echo_env.count_why);

@@ -32,7 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -96,38 +95,10 @@ static int kev(int kq, const struct kevent *changes, int nchanges,
  */
 static long sys_enter_id = -2;		/* -2: not looked up yet */
 
-static long sys_enter_lookup(void)
-{
-	static const char *const paths[] = {
-		"/sys/kernel/tracing/events/raw_syscalls/sys_enter/id",
-		"/sys/kernel/debug/tracing/events/raw_syscalls/sys_enter/id",
-	};
-
-	for (int tries = 0; tries < 2; tries++) {
-		for (unsigned int i = 0; i < sizeof(paths) / sizeof(paths[0]);
-		     i++) {
-			FILE *f = fopen(paths[i], "r");
-			long id = -1;
-
-			if (!f)
-				continue;
-			if (fscanf(f, "%ld", &id) != 1)
-				id = -1;
-			fclose(f);
-			if (id >= 0)
-				return id;
-		}
-		/* The VM mounts debugfs only. */
-		if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL))
-			break;
-	}
-	return -1;
-}
-
 static bool syscalls_countable(void)
 {
 	if (sys_enter_id == -2)
-		sys_enter_id = sys_enter_lookup();
+		sys_enter_id = epb_sys_enter_id(NULL, 0);
 	return sys_enter_id >= 0;
 }
 

@@ -79,43 +79,37 @@ def ratio_target(results, rid, what, limit=RATIO_LIMIT):
     }
 
 
-def targets(results):
-    """Every target of the issue whose measures were taken."""
+def ratio_targets(results, entries):
+    """ratio_target() of each (id, what, limit) whose measure was taken."""
     out = []
-    for rid, what in (
-        ("harvest.k1", "case 1: epollmod/native <= 1.10"),
-        ("harvest.k64", "case 1: epollmod/native <= 1.10"),
-        ("ctl.add", "case 3: epollmod/native <= 1.10"),
-        ("ctl.mod", "case 3: epollmod/native <= 1.10"),
-        ("ctl.del", "case 3: epollmod/native <= 1.10"),
-        ("latency.p50", "case 4: epollmod/native <= 1.10"),
-        ("latency.p99", "case 4: epollmod/native <= 1.10"),
-        ("echo.rate", "case 7: epollmod/native <= 1.10"),
-    ):
+    for rid, what, limit in entries:
         if rid in results:
-            target = ratio_target(results, rid, what)
+            target = ratio_target(results, rid, what, limit)
             if target:
                 out.append(target)
+    return out
+
+
+def targets(results):
+    """Every target of the issue whose measures were taken."""
+    out = ratio_targets(results, [
+        (rid, f"case {case}: epollmod/native <= 1.10", RATIO_LIMIT)
+        for rid, case in (
+            ("harvest.k1", 1), ("harvest.k64", 1), ("ctl.add", 3),
+            ("ctl.mod", 3), ("ctl.del", 3), ("latency.p50", 4),
+            ("latency.p99", 4), ("echo.rate", 7))])
 
     # The ready ring: harvest from memory, and a server on it. Rates are
     # costs here too (native/ring): ">= 1.2x native" is "<= 1/1.2".
-    for rid, what, limit in (
+    out += ratio_targets(results, (
         ("harvest.ring.k64", "case 13: ring/native <= 0.50", 0.50),
         ("harvest.ring.k1", "case 13: ring/native <= 1.00", 1.00),
         ("echo.ring.rate", "case 7: ring >= 1.2x native's req/s", 1 / 1.2),
         ("echo.ring.c10.rate", "case 7: ring >= 0.97x native's req/s, "
          "light load", 1 / 0.97),
-    ):
-        if rid in results:
-            target = ratio_target(results, rid, what, limit)
-            if target:
-                out.append(target)
-    if "harvest.ring.level.k64" in results:
-        target = ratio_target(
-            results, "harvest.ring.level.k64",
-            "case 13: ring/native, level-triggered (reference)", None)
-        if target:
-            out.append(target)
+        ("harvest.ring.level.k64",
+         "case 13: ring/native, level-triggered (reference)", None),
+    ))
 
     # The light load, and io_uring against native on one server: no target.
     for rid, what in (
@@ -177,35 +171,24 @@ def targets(results):
         if target:
             out.append(target)
 
-    # The kqueue face has no target: its ratios are there to be read.
-    for rid, what in (
-        ("kqueue.rearm", "case 8: kqueue re-arm, ns/event"),
-        ("kqueue.timers.cpu", "case 9: kqueue timers, CPU/expiration"),
-        ("kqueue.timers.setup", "case 9: kqueue timers, arming"),
-        ("kqueue.user", "case 10: kqueue user events, round trip"),
-    ):
-        if rid in results:
-            target = ratio_target(results, rid,
-                                  f"{what}, epollmod/native (reference)",
-                                  None)
-            if target:
-                out.append(target)
-
-    # Min-wait batching and fair exclusive wakeups: reported, no limit.
-    for rid, what in (
-        ("minwait.cpu", "case 11: min-wait batching, CPU/request"),
-        ("minwait.csw", "case 11: min-wait batching, switches/request"),
-        ("minwait.plain.cpu", "case 11: no batching, CPU/request"),
-        ("minwait.plain.csw", "case 11: no batching, switches/request"),
-        ("fair.lifo.cv", "case 12: accepts/worker stddev/mean, default"),
-        ("fair.fifo.cv", "case 12: accepts/worker stddev/mean, FIFO"),
-    ):
-        if rid in results:
-            target = ratio_target(results, rid,
-                                  f"{what}, epollmod/native (reference)",
-                                  None)
-            if target:
-                out.append(target)
+    # The kqueue face, min-wait batching and fair exclusive wakeups have
+    # no target: their ratios are there to be read.
+    out += ratio_targets(results, [
+        (rid, f"{what}, epollmod/native (reference)", None)
+        for rid, what in (
+            ("kqueue.rearm", "case 8: kqueue re-arm, ns/event"),
+            ("kqueue.timers.cpu", "case 9: kqueue timers, CPU/expiration"),
+            ("kqueue.timers.setup", "case 9: kqueue timers, arming"),
+            ("kqueue.user", "case 10: kqueue user events, round trip"),
+            ("minwait.cpu", "case 11: min-wait batching, CPU/request"),
+            ("minwait.csw", "case 11: min-wait batching, switches/request"),
+            ("minwait.plain.cpu", "case 11: no batching, CPU/request"),
+            ("minwait.plain.csw",
+             "case 11: no batching, switches/request"),
+            ("fair.lifo.cv",
+             "case 12: accepts/worker stddev/mean, default"),
+            ("fair.fifo.cv", "case 12: accepts/worker stddev/mean, FIFO"),
+        )])
 
     if "memory.slab" in results:
         s = results["memory.slab"]["summary"]

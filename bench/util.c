@@ -5,7 +5,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -163,4 +165,48 @@ void epb_quiesce(void)
 {
 	syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
 	usleep(10000);
+}
+
+/* The id of raw_syscalls:sys_enter, wherever tracefs is; -1 if nowhere. */
+static long read_sys_enter_id(void)
+{
+	static const char *const paths[] = {
+		"/sys/kernel/tracing/events/raw_syscalls/sys_enter/id",
+		"/sys/kernel/debug/tracing/events/raw_syscalls/sys_enter/id",
+	};
+
+	for (unsigned int i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		FILE *f = fopen(paths[i], "r");
+		long id;
+
+		if (!f)
+			continue;
+		if (fscanf(f, "%ld", &id) != 1)
+			id = -1;
+		fclose(f);
+		if (id >= 0)
+			return id;
+	}
+	return -1;
+}
+
+long epb_sys_enter_id(char *why, size_t len)
+{
+	long id = read_sys_enter_id();
+
+	if (id >= 0)
+		return id;
+	/* The VM mounts debugfs only. */
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
+		if (why)
+			snprintf(why, len,
+				 "no raw_syscalls:sys_enter tracepoint (mounting tracefs: %s)",
+				 strerror(errno));
+		return -1;
+	}
+	id = read_sys_enter_id();
+	if (id < 0 && why)
+		snprintf(why, len,
+			 "no raw_syscalls:sys_enter tracepoint in tracefs");
+	return id;
 }
