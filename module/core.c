@@ -458,39 +458,9 @@ struct epm_pqueue {
 };
 
 /*
- * ->poll() names a wait queue of the watched file: hook the item on it.
- * Only ADD gets here; it holds the file open and the instance's mutex, so
- * neither the file's close nor the instance's release can unhook the item
- * meanwhile.
- */
-static void epm_queue_proc(struct file *file, wait_queue_head_t *whead,
-			   poll_table *pt)
-{
-	struct epm_pqueue *pq = container_of(pt, struct epm_pqueue, pt);
-	struct epm_item *item = pq->item;
-	struct epm_hook *hook;
-
-	if (pq->failed)
-		return;
-	hook = kmem_cache_alloc(epm_hook_cache, GFP_KERNEL);
-	if (unlikely(!hook)) {
-		pq->failed = true;
-		return;
-	}
-	init_waitqueue_func_entry(&hook->wait, epm_hook_wake);
-	hook->whead = whead;
-	hook->item = item;
-	hook->next = item->hooks;
-	item->hooks = hook;
-	if (item->events & EPOLLEXCLUSIVE)
-		add_wait_queue_exclusive(whead, &hook->wait);
-	else
-		add_wait_queue(whead, &hook->wait);
-}
-
-/*
- * Hook @item on a queue that is not a file's (a process's exit queue),
- * with a callback of the caller's. Under ep->mtx, before the item can end.
+ * Hook @item on @whead with callback @func. Under ep->mtx, before the item
+ * can end: neither the file's close nor the instance's release can unhook
+ * it meanwhile.
  */
 int epm_item_hook(struct epm_item *item, wait_queue_head_t *whead,
 		  wait_queue_func_t func)
@@ -499,15 +469,31 @@ int epm_item_hook(struct epm_item *item, wait_queue_head_t *whead,
 
 	lockdep_assert_held(&item->ep->mtx);
 	hook = kmem_cache_alloc(epm_hook_cache, GFP_KERNEL);
-	if (!hook)
+	if (unlikely(!hook))
 		return -ENOMEM;
 	init_waitqueue_func_entry(&hook->wait, func);
 	hook->whead = whead;
 	hook->item = item;
 	hook->next = item->hooks;
 	item->hooks = hook;
-	add_wait_queue(whead, &hook->wait);
+	if (item->events & EPOLLEXCLUSIVE)
+		add_wait_queue_exclusive(whead, &hook->wait);
+	else
+		add_wait_queue(whead, &hook->wait);
 	return 0;
+}
+
+/*
+ * ->poll() names a wait queue of the watched file: hook the item on it.
+ * Only ADD gets here, holding the file open and the instance's mutex.
+ */
+static void epm_queue_proc(struct file *file, wait_queue_head_t *whead,
+			   poll_table *pt)
+{
+	struct epm_pqueue *pq = container_of(pt, struct epm_pqueue, pt);
+
+	if (!pq->failed && epm_item_hook(pq->item, whead, epm_hook_wake))
+		pq->failed = true;
 }
 
 /*
@@ -802,11 +788,10 @@ static __poll_t epm_item_poll_pinned(struct epm_item *item, poll_table *pt,
 }
 
 /*
- * Deliver up to @maxevents events. Returns how many, or -EFAULT if none
- * could be copied (the event that failed stays ready), or -EINTR on a
- * fatal signal.
+ * epoll_wait(2)'s harvest: up to @maxevents events. Returns how many, or
+ * -EFAULT if none could be copied (the event that failed stays ready), or
+ * -EINTR on a fatal signal.
  */
-/* epoll_wait(2)'s harvest. */
 int epm_harvest(struct epm_instance *ep, void __user *out, int maxevents)
 {
 	struct epoll_event __user *uevents = out;
