@@ -354,6 +354,41 @@ static void epm_item_wake_pollers(struct epm_instance *ep,
 }
 
 /*
+ * Put an item whose source reported on the ready list, once; one a scan
+ * has taken goes back after it (item->rearm). Under ep->lock. True if it
+ * went on the list now.
+ */
+static bool epm_ready_add(struct epm_instance *ep, struct epm_item *item)
+{
+	lockdep_assert_held(&ep->lock);
+	if (item->rstate == EPM_IDLE) {
+		list_add_tail(&item->ready, &ep->ready);
+		item->rstate = EPM_QUEUED;
+		WRITE_ONCE(ep->nready, ep->nready + 1);
+		epm_item_stay_awake(item);
+		return true;
+	}
+	if (item->rstate == EPM_TAKEN)
+		item->rearm = true;
+	return false;
+}
+
+/*
+ * A ring instance: @events of @item go on the ring (ring.c), and a
+ * one-shot item is disarmed. True if the ring is all the item needs: only
+ * level-triggered items also go on the ready list, for a wait to poll
+ * them again. *@queued: the item went on the ring now. Under ep->lock.
+ */
+static bool epm_ring_only(struct epm_instance *ep, struct epm_item *item,
+			  __poll_t events, bool *queued)
+{
+	*queued = epm_ring_publish(ep, item, events);
+	if (item->events & EPOLLONESHOT)
+		item->events &= EPM_PRIVATE_BITS;
+	return item->events & (EPOLLET | EPOLLONESHOT);
+}
+
+/*
  * The poll callback. Runs in any context, with the watched queue's lock
  * held: it must not sleep. Puts the item on the ready list once and wakes
  * one waiter. The return value tells an EPOLLEXCLUSIVE queue whether an
@@ -367,7 +402,7 @@ static int epm_hook_wake(wait_queue_entry_t *wait, unsigned int mode,
 	struct epm_item *item = hook->item;
 	struct epm_instance *ep = item->ep;
 	__poll_t pollflags = key_to_poll(key);
-	bool wake_pollers = false;
+	bool wake_pollers = false, queued;
 	int woke_exclusive = 0;
 	unsigned long flags;
 
@@ -382,27 +417,13 @@ static int epm_hook_wake(wait_queue_entry_t *wait, unsigned int mode,
 
 	epm_stat_inc(EPM_STAT_WAKEUPS);
 	/*
-	 * A ring instance: what the queue says goes on the ring. Only
-	 * level-triggered items, and wakeups that say nothing, also go on
-	 * the ready list, for a wait to poll (ring.c).
+	 * A ring instance takes what the queue says on its ring; a wakeup
+	 * that says nothing goes on the ready list, for a wait to poll.
 	 */
-	if (ep->ring && pollflags) {
-		epm_ring_publish(ep, item, pollflags & item->events);
-		if (item->events & EPOLLONESHOT)
-			item->events &= EPM_PRIVATE_BITS;
-		if (item->events & (EPOLLET | EPOLLONESHOT))
-			goto wake;
-	}
-	if (item->rstate == EPM_IDLE) {
-		list_add_tail(&item->ready, &ep->ready);
-		item->rstate = EPM_QUEUED;
-		WRITE_ONCE(ep->nready, ep->nready + 1);
-		epm_item_stay_awake(item);
-	} else if (item->rstate == EPM_TAKEN) {
-		item->rearm = true;
-	}
+	if (!(ep->ring && pollflags &&
+	      epm_ring_only(ep, item, pollflags & item->events, &queued)))
+		epm_ready_add(ep, item);
 
-wake:
 	/* Waiters and pollers queue themselves under ep->lock: no barrier. */
 	if (waitqueue_active(&ep->wq)) {
 		if ((item->events & EPOLLEXCLUSIVE) && !(pollflags & POLLFREE) &&
@@ -538,32 +559,13 @@ static void epm_hooks_free(struct epm_item *item)
 static bool epm_queue_ready(struct epm_instance *ep, struct epm_item *item,
 			    __poll_t revents)
 {
-	bool wake_pollers = false;
+	bool wake_pollers = false, queued;
 
 	spin_lock_irq(&ep->lock);
 	/* A ring instance: on the ring; the ready list as in a callback. */
-	if (ep->ring) {
-		bool queued = epm_ring_publish(ep, item, revents);
-
-		if (item->events & EPOLLONESHOT)
-			item->events &= EPM_PRIVATE_BITS;
-		if (item->events & (EPOLLET | EPOLLONESHOT)) {
-			if (queued) {
-				/* Waiters queue under ep->lock, as above. */
-				if (waitqueue_active(&ep->wq))
-					wake_up(&ep->wq);
-				/* Pollers look under ep->lock after queueing. */
-				wake_pollers = waitqueue_active(&ep->poll_wait);
-			}
-			spin_unlock_irq(&ep->lock);
-			return wake_pollers;
-		}
-	}
-	if (item->rstate == EPM_IDLE) {
-		list_add_tail(&item->ready, &ep->ready);
-		item->rstate = EPM_QUEUED;
-		WRITE_ONCE(ep->nready, ep->nready + 1);
-		epm_item_stay_awake(item);
+	if (!(ep->ring && epm_ring_only(ep, item, revents, &queued)))
+		queued = epm_ready_add(ep, item);
+	if (queued) {
 		/* Waiters queue under ep->lock, which we hold. */
 		if (waitqueue_active(&ep->wq))
 			wake_up(&ep->wq);
@@ -588,13 +590,7 @@ void epm_item_activate(struct epm_item *item)
 	spin_lock_irqsave(&ep->lock, flags);
 	if (!READ_ONCE(item->gone)) {
 		epm_stat_inc(EPM_STAT_WAKEUPS);
-		if (item->rstate == EPM_IDLE) {
-			list_add_tail(&item->ready, &ep->ready);
-			item->rstate = EPM_QUEUED;
-			WRITE_ONCE(ep->nready, ep->nready + 1);
-		} else if (item->rstate == EPM_TAKEN) {
-			item->rearm = true;
-		}
+		epm_ready_add(ep, item);
 		/* Waiters and pollers queue under ep->lock, which we hold. */
 		if (waitqueue_active(&ep->wq))
 			wake_up(&ep->wq);
