@@ -311,22 +311,31 @@ static int epm_wait_status(struct task_struct *task)
 	       READ_ONCE(sig->group_exit_code) : READ_ONCE(task->exit_code);
 }
 
-/* Has @kn's process exited? Under RCU; records its status once. */
-static bool epm_proc_check(struct epm_knote *kn)
+/*
+ * Has @kn's process exited? Records its status once, and activates the
+ * knote unless it is disabled. Any context.
+ */
+static void epm_proc_update(struct epm_knote *kn)
 {
+	struct epm_instance *ep = kn->item.ep;
 	struct task_struct *task;
-	bool exited = false;
+	bool exited, active;
+	unsigned long flags;
 
+	rcu_read_lock();
+	spin_lock_irqsave(&ep->lock, flags);
 	task = pid_task(kn->pid, PIDTYPE_PID);
-	if (!task)
-		exited = true;
-	else if (READ_ONCE(task->exit_state) && thread_group_empty(task))
-		exited = true;
+	exited = !task || (READ_ONCE(task->exit_state) &&
+			   thread_group_empty(task));
 	if (exited && !kn->exited) {
 		kn->exited = true;
 		kn->status = task ? epm_wait_status(task) : 0;
 	}
-	return exited;
+	active = exited && !kn->disabled;
+	spin_unlock_irqrestore(&ep->lock, flags);
+	rcu_read_unlock();
+	if (active)
+		epm_item_activate(&kn->item);
 }
 
 /* The process's pidfd queue: woken when it exits (and when reaped). */
@@ -334,18 +343,8 @@ static int epm_proc_wake(wait_queue_entry_t *wait, unsigned int mode,
 			 int sync, void *key)
 {
 	struct epm_hook *hook = container_of(wait, struct epm_hook, wait);
-	struct epm_knote *kn = epm_knote(hook->item);
-	struct epm_instance *ep = kn->item.ep;
-	unsigned long flags;
-	bool active;
 
-	rcu_read_lock();
-	spin_lock_irqsave(&ep->lock, flags);
-	active = epm_proc_check(kn) && !kn->disabled;
-	spin_unlock_irqrestore(&ep->lock, flags);
-	rcu_read_unlock();
-	if (active)
-		epm_item_activate(&kn->item);
+	epm_proc_update(epm_knote(hook->item));
 	return 0;
 }
 
@@ -816,13 +815,7 @@ static int epm_knote_attach(struct epm_knote *kn, struct epm_kq_change *c)
 			return err;
 		}
 		/* It may have exited before the hook: a zombie fires at once. */
-		rcu_read_lock();
-		spin_lock_irqsave(&ep->lock, flags);
-		epm_proc_check(kn);
-		spin_unlock_irqrestore(&ep->lock, flags);
-		rcu_read_unlock();
-		if (kn->exited && !kn->disabled)
-			epm_item_activate(&kn->item);
+		epm_proc_update(kn);
 		return 0;
 	case EPOLLMOD_EVFILT_SIGNAL:
 		spin_lock_irqsave(&epm_signal_lock, flags);
