@@ -9,7 +9,6 @@
 
 #include <pthread.h>
 #include <signal.h>
-#include <sys/syscall.h>
 
 #include <epollmod/epollmod.h>
 
@@ -580,32 +579,15 @@ static void on_usr1(int sig)
 {
 }
 
-struct interrupter {
-	pid_t tid;
-	pthread_t target;
-};
-
-static void *interrupt_when_asleep(void *arg)
-{
-	struct interrupter *in = arg;
-
-	if (wait_until_sleeping(in->tid) == 0)
-		pthread_kill(in->target, SIGUSR1);
-	return NULL;
-}
-
 /* A signal ends a blocking wait with EINTR. */
 TEST_F(kqueue_call, signal_interrupts_wait_eintr)
 {
 	struct sigaction sa = { .sa_handler = on_usr1 };
-	struct interrupter in = {
-		.tid = syscall(SYS_gettid), .target = pthread_self(),
-	};
 	struct kevent ev[1];
 	pthread_t t;
 
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));	/* no SA_RESTART */
-	ASSERT_EQ(0, pthread_create(&t, NULL, interrupt_when_asleep, &in));
+	ASSERT_EQ(0, signal_when_asleep(&t, SIGUSR1));
 	errno = 0;
 	EXPECT_EQ(-1, kq_wait(self->kq, ev, 1, 30000));
 	EXPECT_EQ(EINTR, errno);

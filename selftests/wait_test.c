@@ -384,13 +384,12 @@ static void install(int sig, int flags)
 /* A signal ends the wait with EINTR, even with SA_RESTART. */
 TEST_F(wait, signal_eintr)
 {
-	struct later l = { .ms = 50, .target = pthread_self(), .sig = SIGUSR1 };
 	struct epoll_event out[1];
 	int ep = ep_create1(0);
 	pthread_t t;
 
 	install(SIGUSR1, 0);
-	ASSERT_EQ(0, pthread_create(&t, NULL, signal_later, &l));
+	ASSERT_EQ(0, signal_when_asleep(&t, SIGUSR1));
 	EXPECT_FAILS(EINTR, ep_wait(ep, out, 1, -1));
 	EXPECT_EQ(1, handled);
 	pthread_join(t, NULL);
@@ -398,13 +397,12 @@ TEST_F(wait, signal_eintr)
 
 TEST_F(wait, signal_eintr_despite_sa_restart)
 {
-	struct later l = { .ms = 50, .target = pthread_self(), .sig = SIGUSR1 };
 	struct epoll_event out[1];
 	int ep = ep_create1(0);
 	pthread_t t;
 
 	install(SIGUSR1, SA_RESTART);
-	ASSERT_EQ(0, pthread_create(&t, NULL, signal_later, &l));
+	ASSERT_EQ(0, signal_when_asleep(&t, SIGUSR1));
 	EXPECT_FAILS(EINTR, ep_wait(ep, out, 1, 5000));
 	EXPECT_EQ(1, handled);
 	pthread_join(t, NULL);

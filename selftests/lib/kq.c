@@ -200,21 +200,3 @@ long fill(int fd)
 	}
 	return total;
 }
-
-int wait_until_sleeping(pid_t tid)
-{
-	int64_t deadline = now_ns() + 10000000000LL;
-	char path[64], buf[512], *p;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	while (now_ns() < deadline) {
-		if (read_text(path, buf, sizeof(buf)) >= 0) {
-			/* the state follows the command's closing paren */
-			p = strrchr(buf, ')');
-			if (p && p[1] == ' ' && p[2] == 'S')
-				return 0;
-		}
-		sleep_ms(1);
-	}
-	return -1;
-}

@@ -87,9 +87,6 @@ int write_n(int fd, size_t n);
 /* Fill a nonblocking fd's buffer until EAGAIN: bytes written. */
 long fill(int fd);
 
-/* Wait (up to 10 s) until thread @tid is asleep in a call: 0, or -1. */
-int wait_until_sleeping(pid_t tid);
-
 /*
  * Every field of a returned event. Cast to integers so the harness prints
  * them all the same way.

@@ -5,12 +5,15 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -272,4 +275,55 @@ int write_text(const char *path, const char *text)
 	n = write(fd, text, strlen(text));
 	close(fd);
 	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+int wait_until_sleeping(pid_t tid)
+{
+	int64_t deadline = now_ns() + 10000000000LL;
+	char path[64], buf[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	while (now_ns() < deadline) {
+		if (read_text(path, buf, sizeof(buf)) >= 0) {
+			/* the state follows the command's closing paren */
+			p = strrchr(buf, ')');
+			if (p && p[1] == ' ' && p[2] == 'S')
+				return 0;
+		}
+		sleep_ms(1);
+	}
+	return -1;
+}
+
+struct asleep_signal {
+	pid_t tid;
+	pthread_t target;
+	int sig;
+};
+
+static void *signal_once_asleep(void *arg)
+{
+	struct asleep_signal *a = arg;
+
+	/* Sent even if the wait for sleep timed out, so nothing hangs. */
+	wait_until_sleeping(a->tid);
+	pthread_kill(a->target, a->sig);
+	free(a);
+	return NULL;
+}
+
+int signal_when_asleep(pthread_t *thread, int sig)
+{
+	struct asleep_signal *a = malloc(sizeof(*a));
+
+	if (!a)
+		return -1;
+	a->tid = syscall(SYS_gettid);
+	a->target = pthread_self();
+	a->sig = sig;
+	if (pthread_create(thread, NULL, signal_once_asleep, a)) {
+		free(a);
+		return -1;
+	}
+	return 0;
 }

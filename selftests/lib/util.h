@@ -6,10 +6,12 @@
 #ifndef EPM_UTIL_H
 #define EPM_UTIL_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/types.h>
 #include <time.h>
 
 /* Output buffers are poisoned before every call that fills them. */
@@ -59,6 +61,16 @@ int nofile_at_least(int n);
 
 /* Sleep for @ms milliseconds. */
 void sleep_ms(int ms);
+
+/* Wait (up to 10 s) until thread @tid is asleep in a call: 0, or -1. */
+int wait_until_sleeping(pid_t tid);
+
+/*
+ * Start @thread, which sends @sig to the calling thread once it is asleep
+ * (in the wait it makes next), so the signal cannot come before the wait
+ * however slow the host.  Join it after the wait.  0, or -1.
+ */
+int signal_when_asleep(pthread_t *thread, int sig);
 
 /* /proc/self/fdinfo/<ep>, opened for reading. */
 FILE *fdinfo_open(int ep);
