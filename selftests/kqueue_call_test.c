@@ -591,7 +591,7 @@ TEST_F(kqueue_call, signal_interrupts_wait_eintr)
 	errno = 0;
 	EXPECT_EQ(-1, kq_wait(self->kq, ev, 1, 30000));
 	EXPECT_EQ(EINTR, errno);
-	pthread_join(t, NULL);
+	EXPECT_EQ(0, join_act(t));
 }
 
 EPM_HARNESS_MAIN

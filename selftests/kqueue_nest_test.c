@@ -9,7 +9,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/select.h>
-#include <sys/syscall.h>
 
 #include <epollmod/epollmod.h>
 
@@ -164,25 +163,22 @@ TEST_F(kqueue_nest, kqueue_watching_itself_einval)
 
 struct trig {
 	int kq;
-	pid_t waiter;
 	int rc;
 };
 
-static void *trigger_when_asleep(void *p)
+static void trigger_act(void *p)
 {
 	struct trig *t = p;
 
-	t->rc = -1;
-	if (wait_until_sleeping(t->waiter) == 0)
-		t->rc = trigger(t->kq, 1);
-	return NULL;
+	t->rc = trigger(t->kq, 1);
 }
 
+/* Trigger user event 1 of @kq once this thread is asleep. */
 static int start_trigger(pthread_t *t, struct trig *a, int kq)
 {
 	a->kq = kq;
-	a->waiter = syscall(SYS_gettid);
-	return pthread_create(t, NULL, trigger_when_asleep, a);
+	a->rc = -1;
+	return act_when_asleep(t, trigger_act, a);
 }
 
 TEST_F(kqueue_nest, poll_woken_by_event)
@@ -193,7 +189,7 @@ TEST_F(kqueue_nest, poll_woken_by_event)
 	ASSERT_EQ(0, add_user(self->kq, 1));
 	ASSERT_EQ(0, start_trigger(&t, &a, self->kq));
 	EXPECT_EQ(POLLIN, poll_in(self->kq, 30000));
-	pthread_join(t, NULL);
+	EXPECT_EQ(0, join_act(t));
 	EXPECT_EQ(0, a.rc);
 }
 
@@ -212,7 +208,7 @@ TEST_F(kqueue_nest, native_epoll_woken_by_event)
 	ASSERT_EQ(1, epoll_wait(ep, &nev, 1, 30000));
 	EXPECT_EQ(EPOLLIN, nev.events);
 	EXPECT_EQ(42, nev.data.u64);
-	pthread_join(t, NULL);
+	EXPECT_EQ(0, join_act(t));
 	EXPECT_EQ(0, a.rc);
 }
 
@@ -231,7 +227,7 @@ TEST_F(kqueue_nest, epollmod_instance_woken_by_event)
 	ASSERT_EQ(1, epollmod_wait(ep, &nev, 1, 30000));
 	EXPECT_EQ(EPOLLIN, nev.events);
 	EXPECT_EQ(43, nev.data.u64);
-	pthread_join(t, NULL);
+	EXPECT_EQ(0, join_act(t));
 	EXPECT_EQ(0, a.rc);
 }
 
@@ -249,7 +245,7 @@ TEST_F(kqueue_nest, kqueue_woken_by_inner_event)
 	ASSERT_EQ(0, start_trigger(&t, &a, self->kq));
 	ASSERT_EQ(1, kq_wait(outer, ev, 2, 30000));
 	EXPECT_KEV_NODATA(ev[0], self->kq, EVFILT_READ, EV_ADD, 0, UD(44));
-	pthread_join(t, NULL);
+	EXPECT_EQ(0, join_act(t));
 	EXPECT_EQ(0, a.rc);
 }
 

@@ -8,7 +8,6 @@
 #include "lib/harness.h"
 
 #include <pthread.h>
-#include <sys/syscall.h>
 
 #include "lib/kq.h"
 
@@ -252,49 +251,43 @@ TEST_F(kqueue_user, idents_independent)
 
 struct trigger_arg {
 	int kq;
-	pid_t waiter;
 	int rc;
 };
 
-static void *trigger_when_asleep(void *p)
+static void trigger_act(void *p)
 {
 	struct trigger_arg *a = p;
 
-	a->rc = -1;
-	if (wait_until_sleeping(a->waiter) == 0)
-		a->rc = user(a->kq, 1, 0, NOTE_TRIGGER, UD(9));
-	return NULL;
+	a->rc = user(a->kq, 1, 0, NOTE_TRIGGER, UD(9));
 }
 
 /* A trigger from another thread wakes a kevent() already blocked. */
 TEST_F(kqueue_user, trigger_from_thread_wakes_waiter)
 {
-	struct trigger_arg a = { .kq = self->kq,
-				 .waiter = syscall(SYS_gettid) };
+	struct trigger_arg a = { .kq = self->kq, .rc = -1 };
 	struct kevent ev[2];
 	pthread_t t;
 
 	ASSERT_EQ(0, user(self->kq, 1, EV_ADD | EV_CLEAR, 0, UD(1)));
-	ASSERT_EQ(0, pthread_create(&t, NULL, trigger_when_asleep, &a));
+	ASSERT_EQ(0, act_when_asleep(&t, trigger_act, &a));
 	ASSERT_EQ(1, kq_wait(self->kq, ev, 2, 30000));
 	EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, UD(9));
-	pthread_join(t, NULL);
+	EXPECT_EQ(0, join_act(t));
 	EXPECT_EQ(0, a.rc);
 }
 
 /* The same with no timeout at all. */
 TEST_F(kqueue_user, trigger_from_thread_wakes_infinite_wait)
 {
-	struct trigger_arg a = { .kq = self->kq,
-				 .waiter = syscall(SYS_gettid) };
+	struct trigger_arg a = { .kq = self->kq, .rc = -1 };
 	struct kevent ev[2];
 	pthread_t t;
 
 	ASSERT_EQ(0, user(self->kq, 1, EV_ADD | EV_CLEAR, 0, UD(1)));
-	ASSERT_EQ(0, pthread_create(&t, NULL, trigger_when_asleep, &a));
+	ASSERT_EQ(0, act_when_asleep(&t, trigger_act, &a));
 	ASSERT_EQ(1, kq_wait(self->kq, ev, 2, -1));
 	EXPECT_KEV(ev[0], 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, UD(9));
-	pthread_join(t, NULL);
+	EXPECT_EQ(0, join_act(t));
 	EXPECT_EQ(0, a.rc);
 }
 

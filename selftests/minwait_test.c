@@ -288,7 +288,7 @@ TEST_F(minwait, signal_interrupts_a_batching_wait)
 	ret = epollmod_wait_batch(self->ep, ev, NFDS, 4, NULL, &timeout, NULL);
 	err = errno;
 	took = now_ns() - start;
-	pthread_join(t, NULL);
+	EXPECT_EQ(0, join_act(t));
 	EXPECT_EQ(-1, ret);
 	EXPECT_EQ(EINTR, err);
 	EXPECT_GT(10000 * MS, took);

@@ -392,7 +392,7 @@ TEST_F(wait, signal_eintr)
 	ASSERT_EQ(0, signal_when_asleep(&t, SIGUSR1));
 	EXPECT_FAILS(EINTR, ep_wait(ep, out, 1, -1));
 	EXPECT_EQ(1, handled);
-	pthread_join(t, NULL);
+	EXPECT_EQ(0, join_act(t));
 }
 
 TEST_F(wait, signal_eintr_despite_sa_restart)
@@ -405,7 +405,7 @@ TEST_F(wait, signal_eintr_despite_sa_restart)
 	ASSERT_EQ(0, signal_when_asleep(&t, SIGUSR1));
 	EXPECT_FAILS(EINTR, ep_wait(ep, out, 1, 5000));
 	EXPECT_EQ(1, handled);
-	pthread_join(t, NULL);
+	EXPECT_EQ(0, join_act(t));
 }
 
 static bool blocked(int sig)

@@ -295,34 +295,71 @@ int wait_until_sleeping(pid_t tid)
 	return -1;
 }
 
-struct asleep_signal {
+struct asleep_act {
 	pid_t tid;
-	pthread_t target;
-	int sig;
+	void (*act)(void *arg);
+	void *arg;
 };
 
-static void *signal_once_asleep(void *arg)
+static void *act_once_asleep(void *p)
 {
-	struct asleep_signal *a = arg;
+	struct asleep_act a = *(struct asleep_act *)p;
+	bool asleep;
 
-	/* Sent even if the wait for sleep timed out, so nothing hangs. */
-	wait_until_sleeping(a->tid);
-	pthread_kill(a->target, a->sig);
-	free(a);
-	return NULL;
+	free(p);
+	asleep = wait_until_sleeping(a.tid) == 0;
+	/* Acts even if the wait for sleep timed out, so nothing hangs. */
+	a.act(a.arg);
+	return asleep ? NULL : (void *)-1L;
 }
 
-int signal_when_asleep(pthread_t *thread, int sig)
+int act_when_asleep(pthread_t *thread, void (*act)(void *arg), void *arg)
 {
-	struct asleep_signal *a = malloc(sizeof(*a));
+	struct asleep_act *a = malloc(sizeof(*a));
 
 	if (!a)
 		return -1;
 	a->tid = syscall(SYS_gettid);
-	a->target = pthread_self();
-	a->sig = sig;
-	if (pthread_create(thread, NULL, signal_once_asleep, a)) {
+	a->act = act;
+	a->arg = arg;
+	if (pthread_create(thread, NULL, act_once_asleep, a)) {
 		free(a);
+		return -1;
+	}
+	return 0;
+}
+
+int join_act(pthread_t thread)
+{
+	void *ret = (void *)-1L;
+
+	pthread_join(thread, &ret);
+	return ret ? -1 : 0;
+}
+
+struct signal_target {
+	pthread_t target;
+	int sig;
+};
+
+static void send_signal(void *p)
+{
+	struct signal_target s = *(struct signal_target *)p;
+
+	free(p);
+	pthread_kill(s.target, s.sig);
+}
+
+int signal_when_asleep(pthread_t *thread, int sig)
+{
+	struct signal_target *s = malloc(sizeof(*s));
+
+	if (!s)
+		return -1;
+	s->target = pthread_self();
+	s->sig = sig;
+	if (act_when_asleep(thread, send_signal, s)) {
+		free(s);
 		return -1;
 	}
 	return 0;

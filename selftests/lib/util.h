@@ -7,6 +7,7 @@
 #define EPM_UTIL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,10 +67,15 @@ void sleep_ms(int ms);
 int wait_until_sleeping(pid_t tid);
 
 /*
- * Start @thread, which sends @sig to the calling thread once it is asleep
- * (in the wait it makes next), so the signal cannot come before the wait
- * however slow the host.  Join it after the wait.  0, or -1.
+ * Start @thread, which calls @act(@arg) once the calling thread is asleep
+ * in the call it makes next, so the act cannot come before that call
+ * however slow the host.  It acts after 10 s anyway, so nothing hangs.
+ * join_act() then says whether the caller was asleep: 0, or -1.
  */
+int act_when_asleep(pthread_t *thread, void (*act)(void *arg), void *arg);
+int join_act(pthread_t thread);
+
+/* act_when_asleep() with pthread_kill(the caller, @sig). */
 int signal_when_asleep(pthread_t *thread, int sig);
 
 /* /proc/self/fdinfo/<ep>, opened for reading. */
