@@ -62,17 +62,10 @@ run() {
 # --- The source ------------------------------------------------------------
 exec 8>"$cache/.lock"
 flock 8
-apt_opts=(-o "Dir::Etc::SourceList=$cache/sources.list"
-	-o Dir::Etc::SourceParts=/dev/null
-	-o "Dir::State::Lists=$cache/lists"
-	-o "Dir::Cache=$cache"
-	-o "Dir::Cache::Archives=$cache/archives"
-	-o Acquire::Languages=none
-	-o APT::Sandbox::User=root)
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+private_apt "$cache"
 cat >"$cache/sources.list" <<EOF
-deb-src [signed-by=$keyring] http://deb.debian.org/debian bookworm main
-deb-src [signed-by=$keyring] http://deb.debian.org/debian-security bookworm-security main
+deb-src [signed-by=$debian_keyring] http://deb.debian.org/debian bookworm main
+deb-src [signed-by=$debian_keyring] http://deb.debian.org/debian-security bookworm-security main
 EOF
 if [ -z "$(find "$cache/updated" -mmin -10080 2>/dev/null)" ]; then
 	note "kqueue-realprog: fetching bookworm's source lists"

@@ -20,6 +20,24 @@ need() {
 		die "'$1' not found: install the Debian package '$2' (scripts/deps.sh does)"
 }
 
+# Debian's archive key, for the sources.list lines of private_apt.
+# shellcheck disable=SC2034 # for the scripts that source this
+debian_keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+
+# private_apt DIR: in the array apt_opts, the options of an apt whose
+# sources are DIR/sources.list and whose lists and downloads stay in DIR,
+# so this machine's own apt set-up is left as it is.
+private_apt() {
+	# shellcheck disable=SC2034 # for the caller
+	apt_opts=(-o "Dir::Etc::SourceList=$1/sources.list"
+		-o Dir::Etc::SourceParts=/dev/null
+		-o "Dir::State::Lists=$1/lists"
+		-o "Dir::Cache=$1"
+		-o "Dir::Cache::Archives=$1/archives"
+		-o Acquire::Languages=none
+		-o APT::Sandbox::User=root)
+}
+
 # The version of Debian's distro kernel (linux-image-amd64), e.g.
 # 6.1.0-56-amd64: the kernel the test VM boots and the module builds for.
 distro_kver() {

@@ -29,15 +29,9 @@ fi
 exec 8>"$sid/.lock"
 flock 8
 
-apt_opts=(-o "Dir::Etc::SourceList=$sid/sources.list"
-	-o Dir::Etc::SourceParts=/dev/null
-	-o "Dir::State::Lists=$sid/lists"
-	-o "Dir::Cache=$sid"
-	-o "Dir::Cache::Archives=$sid/archives"
-	-o Acquire::Languages=none
-	-o APT::Sandbox::User=root)
-echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
-	"http://deb.debian.org/debian sid main" >"$sid/sources.list"
+private_apt "$sid"
+echo "deb [signed-by=$debian_keyring] http://deb.debian.org/debian sid main" \
+	>"$sid/sources.list"
 if [ -z "$(find "$sid/updated" -mmin -1440 2>/dev/null)" ]; then
 	note "mainline-kernel: fetching sid's package lists"
 	apt-get "${apt_opts[@]}" -qq update >&2 ||
