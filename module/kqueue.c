@@ -883,7 +883,10 @@ static int epm_knote_create(struct epm_instance *ep, struct epm_kq_change *c,
 
 /*
  * A change on an existing knote that does not delete it. True if a
- * READ or WRITE knote's readiness must be looked at again.
+ * READ or WRITE knote's readiness must be looked at again. As on the
+ * BSDs, the knote's flags (EV_CLEAR, EV_ONESHOT, EV_DISPATCH...) are
+ * those it was created with: a re-add changes udata and the filter's
+ * parameters only.
  */
 static bool epm_knote_modify(struct epm_knote *kn, struct epm_kq_change *c)
 {
@@ -891,15 +894,13 @@ static bool epm_knote_modify(struct epm_knote *kn, struct epm_kq_change *c)
 	bool changed = false;
 
 	kn->item.data = kev->udata;
-	if (kev->flags & EPOLLMOD_EV_ADD)
-		kn->flags = epm_knote_flags(kn->filter, kev->flags);
 
 	switch (kn->filter) {
 	case EPOLLMOD_EVFILT_USER:
 		epm_user_touch(kn, kev, false);
 		break;
 	case EPOLLMOD_EVFILT_TIMER:
-		/* Re-added: restarted with the new period, unit and flags. */
+		/* Re-added: restarted with the new period, unit and NOTE_*. */
 		if (kev->flags & EPOLLMOD_EV_ADD) {
 			hrtimer_cancel(&kn->timer);
 			kn->sfflags = kev->fflags;

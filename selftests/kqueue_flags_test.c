@@ -299,9 +299,10 @@ TEST_F(kqueue_flags, returned_flags_keep_sticky_ones)
 }
 
 /*
- * A readable pipe's knote added with @first (udata 1), then modified with
- * @second (udata 2): the modify's flags and udata come back @reports
- * times; with @then_none, nothing more after them.
+ * A readable pipe's knote added with @first (udata 1), then re-added with
+ * @second (udata 2): it comes back @reports times, with @first's flags
+ * (a knote keeps the flags it was made with) and the new udata; with
+ * @then_none, nothing more after them.
  */
 static void modify_read_knote(struct __test_metadata *_metadata, int kq,
 			      unsigned short first, unsigned short second,
@@ -316,7 +317,7 @@ static void modify_read_knote(struct __test_metadata *_metadata, int kq,
 	ASSERT_EQ(0, kq_change(kq, p[0], EVFILT_READ, second, 0, 0, UD(2)));
 	for (int i = 0; i < reports; i++) {
 		ASSERT_EQ(1, kq_poll(kq, ev, 2));
-		EXPECT_KEV(ev[0], p[0], EVFILT_READ, second, 0, 1, UD(2));
+		EXPECT_KEV(ev[0], p[0], EVFILT_READ, first, 0, 1, UD(2));
 	}
 	if (then_none)
 		EXPECT_EQ(0, kq_poll(kq, ev, 2));
@@ -345,24 +346,39 @@ TEST_F(kqueue_flags, disable_enable_replace_udata)
 	EXPECT_KEV(ev[0], p[0], EVFILT_READ, EV_ADD, 0, 1, UD(3));
 }
 
-/* A modify without EV_ONESHOT makes the knote level again. */
-TEST_F(kqueue_flags, modify_replaces_oneshot)
+/* A re-add without EV_ONESHOT leaves a one-shot knote one-shot. */
+TEST_F(kqueue_flags, readd_keeps_oneshot)
 {
-	modify_read_knote(_metadata, self->kq, EV_ADD | EV_ONESHOT, EV_ADD, 2,
-			  false);
-}
-
-TEST_F(kqueue_flags, modify_replaces_clear)
-{
-	modify_read_knote(_metadata, self->kq, EV_ADD | EV_CLEAR, EV_ADD, 2,
-			  false);
-}
-
-/* ... and one with EV_CLEAR makes a level knote edge. */
-TEST_F(kqueue_flags, modify_adds_clear)
-{
-	modify_read_knote(_metadata, self->kq, EV_ADD, EV_ADD | EV_CLEAR, 1,
+	modify_read_knote(_metadata, self->kq, EV_ADD | EV_ONESHOT, EV_ADD, 1,
 			  true);
+}
+
+/* ... without EV_CLEAR, an edge knote edge ... */
+TEST_F(kqueue_flags, readd_keeps_clear)
+{
+	modify_read_knote(_metadata, self->kq, EV_ADD | EV_CLEAR, EV_ADD, 1,
+			  true);
+}
+
+/* ... and without EV_DISPATCH, a dispatch knote dispatching. */
+TEST_F(kqueue_flags, readd_keeps_dispatch)
+{
+	modify_read_knote(_metadata, self->kq, EV_ADD | EV_DISPATCH, EV_ADD, 1,
+			  true);
+}
+
+/* A re-add with EV_CLEAR leaves a level knote level. */
+TEST_F(kqueue_flags, readd_does_not_add_clear)
+{
+	modify_read_knote(_metadata, self->kq, EV_ADD, EV_ADD | EV_CLEAR, 2,
+			  false);
+}
+
+/* ... and one with EV_ONESHOT does not make it one-shot. */
+TEST_F(kqueue_flags, readd_does_not_add_oneshot)
+{
+	modify_read_knote(_metadata, self->kq, EV_ADD, EV_ADD | EV_ONESHOT, 2,
+			  false);
 }
 
 /* A modify replaces the filter's data: here a NOTE_LOWAT threshold. */

@@ -222,13 +222,33 @@ TEST_F(kqueue_timer, readd_takes_new_unit)
 	EXPECT_KEV(ev[0], 6, EVFILT_TIMER, TFLAGS(EV_ONESHOT), 0, 1, UD(7));
 }
 
-/* Re-EV_ADD without EV_ONESHOT makes a one-shot timer periodic. */
-TEST_F(kqueue_timer, readd_takes_new_flags)
+/*
+ * A re-add restarts the timer with its new period but keeps the knote's
+ * flags: without EV_ONESHOT, a one-shot timer stays one-shot.
+ */
+TEST_F(kqueue_timer, readd_keeps_oneshot)
 {
 	struct kevent ev[2];
 
 	ASSERT_EQ(0, add_timer(self->kq, 6, EV_ONESHOT, 0, 60000, UD(6)));
 	ASSERT_EQ(0, add_timer(self->kq, 6, 0, 0, 20, UD(7)));
+	ASSERT_EQ(1, kq_wait(self->kq, ev, 2, 10000));
+	EXPECT_KEV(ev[0], 6, EVFILT_TIMER, TFLAGS(EV_ONESHOT), 0, 1, UD(7));
+	/* delivered once, then gone */
+	EXPECT_EQ(0, kq_wait(self->kq, ev, 2, 100));
+	errno = 0;
+	EXPECT_EQ(-1, kq_change(self->kq, 6, EVFILT_TIMER, EV_DELETE, 0, 0,
+				NULL));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+/* ... and with EV_ONESHOT, a periodic one stays periodic. */
+TEST_F(kqueue_timer, readd_does_not_add_oneshot)
+{
+	struct kevent ev[2];
+
+	ASSERT_EQ(0, add_timer(self->kq, 6, 0, 0, 60000, UD(6)));
+	ASSERT_EQ(0, add_timer(self->kq, 6, EV_ONESHOT, 0, 20, UD(7)));
 	for (int i = 0; i < 2; i++) {
 		ASSERT_EQ(1, kq_wait(self->kq, ev, 2, 10000));
 		EXPECT_KEV_NODATA(ev[0], 6, EVFILT_TIMER, TFLAGS(0), 0, UD(7));
