@@ -373,6 +373,22 @@ void epm_ring_refill(struct epm_instance *ep)
 }
 
 /*
+ * Take the events of @slot if it is still of generation @gen: what they
+ * were, or 0 for a slot since reused, or already taken.
+ */
+static u32 epm_slot_take(struct epm_ring *ring, u32 slot, u32 gen)
+{
+	atomic64_t *state = epm_slot_state(ring, slot);
+	u64 old = atomic64_read(state);
+
+	do {
+		if ((old >> 32) != gen || !(u32)old)
+			return 0;
+	} while (!atomic64_try_cmpxchg(state, &old, old & ~(u64)U32_MAX));
+	return (u32)old;
+}
+
+/*
  * Claim one entry and take its slot's events, as a consumer of the
  * process does. False when the ring is empty.
  */
@@ -382,8 +398,8 @@ static bool epm_ring_take_one(struct epm_ring *ring, struct epoll_event *ev,
 	for (;;) {
 		u32 head = READ_ONCE(ring->hdr->head);
 		u32 tail = ring->tail;
-		u64 entry, state;
-		u32 slot;
+		u32 slot, events;
+		u64 entry;
 
 		/* Empty; or a head the process scribbled over: as empty. */
 		if (head == tail || tail - head > ring->mask + 1)
@@ -394,15 +410,10 @@ static bool epm_ring_take_one(struct epm_ring *ring, struct epoll_event *ev,
 		slot = (u32)entry;
 		if (!slot || slot > ring->nslots)
 			continue;
-		state = atomic64_read(epm_slot_state(ring, slot));
-		do {
-			if ((state >> 32) != (entry >> 32) || !(u32)state)
-				break;
-		} while (!atomic64_try_cmpxchg(epm_slot_state(ring, slot),
-					       &state, state & ~(u64)U32_MAX));
-		if ((state >> 32) != (entry >> 32) || !(u32)state)
+		events = epm_slot_take(ring, slot, entry >> 32);
+		if (!events)
 			continue;
-		ev->events = (u32)state;
+		ev->events = events;
 		ev->data = READ_ONCE(ring->slots[slot].data);
 		*taken = entry;
 		return true;
