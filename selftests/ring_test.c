@@ -53,20 +53,6 @@ static int harvest(struct epollmod_ring *ring, struct epoll_event *ev, int n)
 	return epollmod_ring_harvest(ring, ev, n);
 }
 
-/* What native epoll reports for @fd watched with @events, once. */
-static uint32_t native_events(int fd, uint32_t events)
-{
-	int nep = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event ev = ev_of(events, 0);
-	uint32_t got = 0;
-
-	epoll_ctl(nep, EPOLL_CTL_ADD, fd, &ev);
-	if (epoll_wait(nep, &ev, 1, 0) == 1)
-		got = ev.events;
-	close(nep);
-	return got;
-}
-
 TEST_F(ring, harvest_makes_no_system_call_into_the_module)
 {
 	struct epoll_event ev[4];
@@ -531,11 +517,9 @@ TEST_F(ring, nested_in_native_epoll)
 }
 
 /* A sleeping ring_wait() wakes for an event from another thread. */
-static void *write_later(void *arg)
+static void post_event(void *efd)
 {
-	sleep_ms(50);
-	efd_add(*(int *)arg, 1);
-	return NULL;
+	efd_add(*(int *)efd, 1);
 }
 
 TEST_F(ring, wait_sleeps_until_an_event)
@@ -545,10 +529,10 @@ TEST_F(ring, wait_sleeps_until_an_event)
 	pthread_t t;
 
 	ASSERT_EQ(0, add(self->ep, efd, EPOLLIN | EPOLLET, 4));
-	pthread_create(&t, NULL, write_later, &efd);
+	ASSERT_EQ(0, act_when_asleep(&t, post_event, &efd));
 	EXPECT_EQ(1, epollmod_ring_wait(&self->ring, ev, 4, 10000));
 	EXPECT_EQ(4, ev[0].data.u64);
-	pthread_join(t, NULL);
+	EXPECT_EQ(0, join_act(t));
 	close(efd);
 }
 

@@ -48,25 +48,6 @@ int kq_wait(int kq, struct kevent *evs, int n, int ms)
 	return kq_call(kq, NULL, 0, evs, n, ms);
 }
 
-int64_t native_events(int fd, uint32_t mask)
-{
-	struct epoll_event ev = { .events = mask };
-	int ep = epoll_create1(EPOLL_CLOEXEC), n;
-
-	if (ep < 0)
-		return -1;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
-		close(ep);
-		return -1;
-	}
-	memset(&ev, POISON_BYTE, sizeof(ev));
-	n = epoll_wait(ep, &ev, 1, 0);
-	close(ep);
-	if (n < 0)
-		return -1;
-	return n ? ev.events : 0;
-}
-
 int kq_pipe(int kq, int p[2], unsigned short flags, void *udata)
 {
 	if (pipe_new(p))

@@ -57,12 +57,6 @@ int kq_call(int kq, const struct kevent *changes, int nchanges,
 	    struct kevent *evs, int nevents, int ms);
 
 /*
- * The events native epoll reports for @fd asked for @mask, from a fresh
- * instance, timeout 0: 0 if none, -1 if the fd cannot be added.
- */
-int64_t native_events(int fd, uint32_t mask);
-
-/*
  * A native epoll instance watching @fd for EPOLLIN | @extra, the other
  * side of a differential check: its fd, or -1.
  */

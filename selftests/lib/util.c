@@ -277,6 +277,25 @@ int write_text(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
+int64_t native_events(int fd, uint32_t mask)
+{
+	struct epoll_event ev = { .events = mask };
+	int ep = epoll_create1(EPOLL_CLOEXEC), n;
+
+	if (ep < 0)
+		return -1;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
+		close(ep);
+		return -1;
+	}
+	memset(&ev, POISON_BYTE, sizeof(ev));
+	n = epoll_wait(ep, &ev, 1, 0);
+	close(ep);
+	if (n < 0)
+		return -1;
+	return n ? ev.events : 0;
+}
+
 int wait_until_sleeping(pid_t tid)
 {
 	int64_t deadline = now_ns() + 10000000000LL;

@@ -63,6 +63,12 @@ int nofile_at_least(int n);
 /* Sleep for @ms milliseconds. */
 void sleep_ms(int ms);
 
+/*
+ * The events native epoll reports for @fd asked for @mask, from a fresh
+ * instance, timeout 0: 0 if none, -1 if the fd cannot be added.
+ */
+int64_t native_events(int fd, uint32_t mask);
+
 /* Wait (up to 10 s) until thread @tid is asleep in a call: 0, or -1. */
 int wait_until_sleeping(pid_t tid);
 
